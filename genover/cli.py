@@ -1,0 +1,66 @@
+"""Command-line entry points (Hydra apps). ``genover datasets`` lists the bundled datasets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+log = logging.getLogger("genover")
+CONFIG_PATH = "pkg://genover.conf"
+
+
+def _fail(err: Exception, output_dir: Path) -> None:
+    """Report a bad-input error briefly; stop a single run, let a sweep go on."""
+    log.error("%s", err)
+    (output_dir / "error.json").write_text(
+        json.dumps({"error": f"{type(err).__name__}: {err}"}, indent=2) + "\n"
+    )
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        sys.exit(2)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
+def experiment_app(cfg: DictConfig) -> dict | None:
+    """Run one experiment in the Hydra run directory."""
+    from genover.experiment import run
+
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        return run(cfg, output_dir=output_dir)
+    except ValueError as err:
+        _fail(err, output_dir)
+        return None
+
+
+def list_datasets() -> None:
+    """Print every KEEL dataset with rows, features and imbalance ratio."""
+    from genover.data import keel_datasets, read_keel
+
+    lines = [f"{'name':<40}{'rows':>7}{'features':>10}{'categorical':>13}{'IR':>9}"]
+    for name, path in keel_datasets().items():
+        info = read_keel(path, impute="median", name=name).summary()
+        lines.append(
+            f"keel:{name:<35}{info['rows']:>7}{info['features']:>10}"
+            f"{info['categorical']:>13}{info['imbalance_ratio']:>9.2f}"
+        )
+    lines.append("also: sklearn:breast_cancer|wine|iris|digits[:<digit>], synthetic:n<rows>:d<features>:ir<ratio>:c<classes>, file:<path> target=<column>")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    """``genover``: run an experiment, or ``genover datasets`` to list datasets."""
+    if len(sys.argv) > 1 and sys.argv[1] == "datasets":
+        try:
+            list_datasets()
+        except ValueError as err:
+            sys.stderr.write(f"genover: {err}\n")
+            sys.exit(2)
+        return
+    experiment_app()

@@ -1,0 +1,183 @@
+"""Turn a pandas DataFrame into a validated :class:`Dataset` (the one path every loader uses)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from genover.data.dataset import Column, Dataset
+
+IMPUTE_STRATEGIES = ("median", "mean", "most_frequent")
+_MAX_LISTED = 5
+
+
+def dataset_from_frame(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    name: str,
+    categorical: Sequence[str] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    integer: Sequence[str] | None = None,
+    impute: str | None = None,
+    source: dict | None = None,
+) -> Dataset:
+    """Validate ``frame`` and encode it as a :class:`Dataset`.
+
+    ``categorical`` declares categorical columns beyond those detected from dtypes;
+    ``categories`` fixes the category order of some columns; ``integer`` marks numeric
+    columns holding whole numbers. Missing values are an error unless ``impute`` names a
+    strategy (then they are kept as NaN and imputed per training fold).
+    """
+    if impute is not None and impute not in IMPUTE_STRATEGIES:
+        raise ValueError(
+            f"impute={impute!r} is not a strategy; use one of {', '.join(IMPUTE_STRATEGIES)}."
+        )
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"dataset {name!r} is empty (no rows or no columns); check the file.")
+    if target not in frame.columns:
+        raise ValueError(_missing_column_message(name, target, list(frame.columns)))
+    features = frame.drop(columns=[target])
+    if features.shape[1] == 0:
+        raise ValueError(f"dataset {name!r} has only the target column {target!r}; no features.")
+    y, class_names = _encode_target(frame[target], name, target)
+    declared = set(categorical or [])
+    unknown = declared - set(features.columns)
+    if unknown:
+        raise ValueError(
+            f"categorical columns {sorted(unknown)} are not in dataset {name!r}; "
+            f"its feature columns are {list(features.columns)}."
+        )
+    columns, matrix = [], []
+    for col_name in features.columns:
+        column, values = _encode_column(
+            features[col_name],
+            str(col_name),
+            declared=col_name in declared,
+            categories=(categories or {}).get(col_name),
+            integer=col_name in set(integer or []),
+        )
+        columns.append(column)
+        matrix.append(values)
+    X = np.column_stack(matrix).astype(np.float64)
+    _check_finite(X, columns, name, impute)
+    return Dataset(
+        name=name,
+        X=X,
+        y=y,
+        columns=tuple(columns),
+        class_names=class_names,
+        impute=impute,
+        source=dict(source or {}),
+    )
+
+
+def _missing_column_message(name: str, target: str, available: list) -> str:
+    names = [str(c) for c in available]
+    close = difflib.get_close_matches(str(target), names, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"target column {target!r} is not in dataset {name!r}.{hint} "
+        f"Set target=<column>; available columns: {names[:20]}."
+    )
+
+
+def _encode_target(labels: pd.Series, name: str, target: str) -> tuple[np.ndarray, tuple]:
+    missing = labels.isna()
+    if missing.any():
+        raise ValueError(
+            f"target column {target!r} of dataset {name!r} has {int(missing.sum())} missing "
+            "labels; drop or label those rows first."
+        )
+    as_text = labels.astype(str).str.strip()
+    class_names, y = np.unique(as_text.to_numpy(), return_inverse=True)
+    if len(class_names) < 2:
+        raise ValueError(
+            f"dataset {name!r} has only one class ({class_names[0]!r}) in {target!r}; "
+            "imbalanced learning needs at least two classes."
+        )
+    return y.astype(np.int64), tuple(str(c) for c in class_names)
+
+
+def _encode_column(
+    series: pd.Series,
+    col_name: str,
+    *,
+    declared: bool,
+    categories: Sequence[str] | None,
+    integer: bool,
+) -> tuple[Column, np.ndarray]:
+    is_text = not (
+        pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    )
+    if declared or categories is not None or (is_text and not _looks_numeric(series)):
+        return _encode_categorical(series, col_name, categories)
+    if is_text:
+        numeric = pd.to_numeric(series, errors="coerce")
+        bad = series[numeric.isna() & series.notna()]
+        if len(bad):
+            examples = ", ".join(repr(v) for v in bad.unique()[:_MAX_LISTED])
+            rows = ", ".join(str(i) for i in bad.index[:_MAX_LISTED])
+            raise ValueError(
+                f"numeric column {col_name!r} holds non-numeric values ({examples}) at rows "
+                f"{rows}; clean those values, or declare the column categorical "
+                f"(categorical=[{col_name}])."
+            )
+        series = numeric
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    whole = bool(finite.size) and bool(np.all(finite == np.round(finite)))
+    is_int = integer or pd.api.types.is_integer_dtype(series)
+    return Column(col_name, "numeric", integer=bool(is_int and whole)), values
+
+
+def _looks_numeric(series: pd.Series) -> bool:
+    """A text column counts as numeric when most of its present values parse as numbers."""
+    present = series.dropna()
+    if present.empty:
+        return False
+    parsed = pd.to_numeric(present, errors="coerce")
+    return bool(parsed.notna().mean() >= 0.5)
+
+
+def _encode_categorical(
+    series: pd.Series, col_name: str, categories: Sequence[str] | None
+) -> tuple[Column, np.ndarray]:
+    present = series.notna()
+    text = series[present].astype(str).str.strip()
+    if categories is None:
+        categories = sorted(text.unique())
+    categories = [str(c).strip() for c in categories]
+    lookup = {c: i for i, c in enumerate(categories)}
+    unknown = sorted(set(text.unique()) - set(lookup))
+    if unknown:
+        raise ValueError(
+            f"categorical column {col_name!r} holds values {unknown[:_MAX_LISTED]} that are "
+            f"not among its declared categories {categories}; fix the data or the header."
+        )
+    codes = np.full(len(series), np.nan)
+    codes[present.to_numpy()] = text.map(lookup).to_numpy(dtype=np.float64)
+    return Column(col_name, "categorical", categories=tuple(categories)), codes
+
+
+def _check_finite(X: np.ndarray, columns: list[Column], name: str, impute: str | None) -> None:
+    bad_inf = np.isinf(X)
+    if impute is not None:
+        X[bad_inf] = np.nan
+        return
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return
+    per_column = bad.sum(axis=0)
+    listed = ", ".join(
+        f"{columns[j].name!r} ({per_column[j]} rows{', inf' if bad_inf[:, j].any() else ''})"
+        for j in np.flatnonzero(per_column)[:_MAX_LISTED]
+    )
+    raise ValueError(
+        f"dataset {name!r} has missing or infinite feature values in {listed}. "
+        "Pass impute=median (or mean / most_frequent) to impute them inside each training "
+        "fold, or drop those rows from the source."
+    )

@@ -1,0 +1,173 @@
+"""Dataset specs (``keel:<name>``, ``sklearn:<name>``, ``synthetic:<opts>``, ``file:<path>``).
+
+:func:`load_dataset` dispatches on the scheme through a registry of loader functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as skdatasets
+
+from genover.data.dataset import Dataset
+from genover.data.frame import dataset_from_frame
+from genover.data.keel import read_keel, resolve_keel_name
+
+SKLEARN_DATASETS = {
+    "breast_cancer": skdatasets.load_breast_cancer,
+    "wine": skdatasets.load_wine,
+    "iris": skdatasets.load_iris,
+    "digits": skdatasets.load_digits,
+}
+_SYNTHETIC_KEYS = {"n": int, "d": int, "ir": float, "c": int, "sep": float}
+_TOKEN = re.compile(r"^([a-z]+)=?([0-9.]+)$")
+
+
+def load_dataset(
+    spec: str,
+    *,
+    target: str | None = None,
+    categorical: Sequence[str] | None = None,
+    impute: str | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """Load a dataset from its spec string.
+
+    ``target`` names the label column of a ``file:`` spec; ``categorical`` declares extra
+    categorical columns; ``impute`` allows missing values (imputed per training fold);
+    ``seed`` seeds ``synthetic:`` data.
+    """
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ValueError(
+            f"dataset spec {spec!r} has no scheme; use one of "
+            f"{', '.join(s + ':<...>' for s in LOADERS)} (e.g. keel:yeast4)."
+        )
+    scheme, _, rest = spec.partition(":")
+    loader = LOADERS.get(scheme)
+    if loader is None:
+        raise ValueError(
+            f"unknown dataset scheme {scheme!r} in {spec!r}; use one of {', '.join(LOADERS)}."
+        )
+    if not rest:
+        raise ValueError(f"dataset spec {spec!r} names no dataset after '{scheme}:'.")
+    options = {"target": target, "categorical": categorical, "impute": impute, "seed": seed}
+    return loader(rest, **options)
+
+
+def _load_keel(name: str, *, impute, categorical, **_) -> Dataset:
+    dataset = read_keel(resolve_keel_name(name), impute=impute, name=f"keel:{name}")
+    if categorical:
+        raise ValueError("KEEL files declare their own column types; drop categorical=.")
+    return dataset
+
+
+def _load_sklearn(rest: str, *, impute, **_) -> Dataset:
+    name, _, minority = rest.partition(":")
+    loader = SKLEARN_DATASETS.get(name)
+    if loader is None:
+        raise ValueError(
+            f"unknown sklearn dataset {name!r}; use one of {', '.join(SKLEARN_DATASETS)} "
+            "(digits takes a minority digit: sklearn:digits:3)."
+        )
+    bunch = loader()
+    labels = np.asarray(bunch.target_names)[bunch.target].astype(str)
+    if minority:
+        if minority not in set(labels):
+            raise ValueError(
+                f"sklearn:{name} has no class {minority!r}; classes: {sorted(set(labels))}."
+            )
+        labels = np.where(labels == minority, minority, f"not_{minority}")
+    frame = pd.DataFrame(bunch.data, columns=[str(c) for c in bunch.feature_names])
+    frame["target"] = labels
+    return dataset_from_frame(
+        frame, "target", name=f"sklearn:{rest}", impute=impute, source={"kind": "sklearn"}
+    )
+
+
+def parse_synthetic(rest: str) -> dict:
+    """``n2000:d10:ir50:c2:sep1.0`` (or ``n=2000,...`` when quoted; ``default``) as options."""
+    options = {"n": 1000, "d": 10, "ir": 20.0, "c": 2, "sep": 1.0}
+    tokens = [] if rest == "default" else re.split(r"[:,]", rest)
+    for token in filter(None, tokens):
+        match = _TOKEN.match(token.strip())
+        if not match or match.group(1) not in _SYNTHETIC_KEYS:
+            raise ValueError(
+                f"bad synthetic option {token!r}; use tokens like n2000:d10:ir50:c2:sep1.0 "
+                "(rows, features, imbalance ratio, classes, class separation)."
+            )
+        key = match.group(1)
+        options[key] = _SYNTHETIC_KEYS[key](match.group(2))
+    if options["c"] < 2 or options["ir"] < 1 or options["n"] < 10 or options["d"] < 2:
+        raise ValueError(f"synthetic:{rest} needs c>=2, ir>=1, n>=10 and d>=2.")
+    return options
+
+
+def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
+    from sklearn.datasets import make_classification
+
+    opts = parse_synthetic(rest)
+    weights = np.geomspace(1.0, 1.0 / opts["ir"], opts["c"])
+    X, y = make_classification(
+        n_samples=opts["n"],
+        n_features=opts["d"],
+        n_informative=max(2, opts["d"] // 2),
+        n_redundant=min(2, opts["d"] // 4),
+        n_classes=opts["c"],
+        n_clusters_per_class=1 if opts["c"] > 2 else 2,
+        weights=list(weights / weights.sum()),
+        class_sep=opts["sep"],
+        flip_y=0.0,
+        random_state=seed,
+    )
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    frame["target"] = [f"class{k}" for k in y]
+    return dataset_from_frame(
+        frame, "target", name=f"synthetic:{rest}", impute=impute, source={"kind": "synthetic"}
+    )
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV/TSV or Parquet file chosen by its extension."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ValueError(f"data file {str(path)!r} does not exist; check the path after file:.")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix not in (".csv", ".tsv", ".txt"):
+        raise ValueError(f"unsupported file type {suffix!r}; use .csv, .tsv or .parquet.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.")
+    try:
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except pd.errors.EmptyDataError as err:
+        raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.") from err
+
+
+def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
+    frame = read_table(rest)
+    if target is None:
+        raise ValueError(
+            f"file:{rest} needs the label column: add target=<column> "
+            f"(columns: {[str(c) for c in frame.columns][:20]})."
+        )
+    return dataset_from_frame(
+        frame,
+        target,
+        name=f"file:{Path(rest).name}",
+        categorical=categorical,
+        impute=impute,
+        source={"kind": "file", "path": str(Path(rest).expanduser().resolve())},
+    )
+
+
+LOADERS: dict[str, Callable[..., Dataset]] = {
+    "keel": _load_keel,
+    "sklearn": _load_sklearn,
+    "synthetic": _load_synthetic,
+    "file": _load_file,
+}
