@@ -50,7 +50,10 @@ def list_datasets() -> None:
             f"keel:{name:<35}{info['rows']:>7}{info['features']:>10}"
             f"{info['categorical']:>13}{info['imbalance_ratio']:>9.2f}"
         )
-    lines.append("also: sklearn:breast_cancer|wine|iris|digits[:<digit>], synthetic:n<rows>:d<features>:ir<ratio>:c<classes>, file:<path> target=<column>")
+    lines.append(
+        "also: sklearn:breast_cancer|wine|iris|digits[:<digit>], "
+        "synthetic:n<rows>:d<features>:ir<ratio>:c<classes>, file:<path> target=<column>"
+    )
     sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -113,9 +113,7 @@ def evaluate_method(dataset: Dataset, method: Method, splits, cfg: DictConfig) -
     for index, (train, test) in enumerate(splits):
         pipe = fold_pipeline(dataset, method, cfg)
         pipe.fit(dataset.X[train], dataset.y[train])
-        proba = align_proba(
-            pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes
-        )
+        proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
         scores = score_probabilities(dataset.y[test], proba, minority)
         records.append(
             {

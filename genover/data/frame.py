@@ -110,9 +110,7 @@ def _encode_column(
     categories: Sequence[str] | None,
     integer: bool,
 ) -> tuple[Column, np.ndarray]:
-    is_text = not (
-        pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    )
+    is_text = not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
     if declared or categories is not None or (is_text and not _looks_numeric(series)):
         return _encode_categorical(series, col_name, categories)
     if is_text:

@@ -122,7 +122,9 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
 
 
 def _one_hot(n_categories: Sequence[int] | None, n_columns: int) -> OneHotEncoder:
-    categories = "auto" if n_categories is None else [np.arange(k, dtype=float) for k in n_categories]
+    categories = (
+        "auto" if n_categories is None else [np.arange(k, dtype=float) for k in n_categories]
+    )
     if n_categories is not None and len(n_categories) != n_columns:
         raise ValueError(f"n_categories has {len(n_categories)} entries for {n_columns} columns.")
     return OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False)

@@ -95,11 +95,16 @@ def format_table(payload: dict) -> str:
         stats = result["metrics"]
         rows.append(
             [name]
-            + [f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-" for m in
-               SUMMARY_METRICS]
+            + [
+                f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-"
+                for m in SUMMARY_METRICS
+            ]
         )
-    widths = [max(len(str(r[i])) for r in [header, *rows] if i < len(r)) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header, *rows]]
+    widths = [
+        max(len(str(r[i])) for r in [header, *rows] if i < len(r)) for i in range(len(header))
+    ]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]
+    ]
     title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds)"
     return "\n".join([title, *lines])
-

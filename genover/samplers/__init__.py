@@ -1,4 +1,4 @@
-"""Samplers with imbalanced-learn's API (``fit_resample``, ``sampling_strategy``, ``random_state``)."""
+"""Samplers speaking imbalanced-learn's API (fit_resample, sampling_strategy, random_state)."""
 
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
 

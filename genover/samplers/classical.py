@@ -62,9 +62,27 @@ class SMOTENC(_NeighbourhoodFitsClass, over_sampling.SMOTENC):
 
 
 class ADASYN(_NeighbourhoodFitsClass, over_sampling.ADASYN):
-    """ADASYN (He et al. 2008) from imbalanced-learn, neighbourhood capped to class size."""
+    """ADASYN (He et al. 2008) from imbalanced-learn, neighbourhood capped to class size.
+
+    ADASYN weights each minority row by the share of majority rows among its neighbours.
+    When no minority row has a majority neighbour those weights are undefined (imblearn
+    raises); the weights are then uniform, which is SMOTE, and a warning says so.
+    """
 
     _neighbour_attrs = ("nn_",)
+
+    def _fit_resample(self, X, y):
+        try:
+            return super()._fit_resample(X, y)
+        except RuntimeError as err:
+            if "neigbours belong to the majority" not in str(err):
+                raise
+        log.warning("ADASYN: no minority row has a majority neighbour; using uniform weights.")
+        targets = {c: int(np.sum(y == c)) + n for c, n in self.sampling_strategy_.items()}
+        fallback = SMOTE(
+            sampling_strategy=targets, k_neighbors=self.n_neighbors, random_state=self.random_state
+        )
+        return fallback.fit_resample(X, y)
 
 
 class BorderlineSMOTE(_NeighbourhoodFitsClass, over_sampling.BorderlineSMOTE):

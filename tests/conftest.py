@@ -1,0 +1,36 @@
+"""Shared fixtures: compose the real Hydra configs and shrink them for fast tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+import torch
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+
+# Two cores are shared between pytest-xdist workers: one intra-op thread each.
+torch.set_num_threads(1)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+TINY = ["data=synthetic:n300:d5:ir8", "folds=2", "repeats=1"]
+
+
+@pytest.fixture
+def compose_cfg():
+    """compose_cfg(*overrides) -> the real composed config with the overrides applied."""
+
+    def _compose(*overrides: str, tiny: bool = True):
+        GlobalHydra.instance().clear()
+        with initialize_config_module(config_module="genover.conf", version_base="1.3"):
+            return compose(config_name="config", overrides=[*(TINY if tiny else []), *overrides])
+
+    yield _compose
+    GlobalHydra.instance().clear()
+
+
+@pytest.fixture
+def caplog_info(caplog):
+    caplog.set_level(logging.INFO)
+    return caplog

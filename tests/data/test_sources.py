@@ -1,0 +1,118 @@
+"""Dataset specs and the clear errors every bad input gets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genover.data import load_dataset
+
+
+@pytest.fixture
+def claims(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "amount": rng.normal(100, 10, 60),
+            "visits": rng.integers(0, 5, 60),
+            "region": rng.choice(["north", "south", "east"], 60),
+            "is_fraud": ["yes"] * 6 + ["no"] * 54,
+        }
+    )
+    return frame
+
+
+def _write(frame, path):
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+    return f"file:{path}"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_file_spec_detects_categoricals_and_integers(claims, tmp_path, suffix):
+    spec = _write(claims, tmp_path / f"claims{suffix}")
+    data = load_dataset(spec, target="is_fraud")
+    assert data.feature_names == ["amount", "visits", "region"]
+    assert data.categorical_mask.tolist() == [False, False, True]
+    assert data.columns[2].categories == ("east", "north", "south")
+    assert data.columns[1].integer and not data.columns[0].integer
+    assert data.class_names[data.minority_class] == "yes"
+    roundtrip = data.to_frame()
+    assert roundtrip["region"].astype(str).tolist() == claims["region"].tolist()
+
+
+def test_declared_categorical_column(claims, tmp_path):
+    data = load_dataset(
+        _write(claims, tmp_path / "c.csv"), target="is_fraud", categorical=["visits"]
+    )
+    assert data.categorical_mask.tolist() == [False, True, True]
+
+
+def test_missing_target_column_suggests_close_names(claims, tmp_path):
+    spec = _write(claims, tmp_path / "c.csv")
+    with pytest.raises(ValueError, match=r"'is_frad' is not in.*Did you mean 'is_fraud'"):
+        load_dataset(spec, target="is_frad")
+    with pytest.raises(ValueError, match="needs the label column: add target="):
+        load_dataset(spec)
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        load_dataset(f"file:{tmp_path / 'empty.csv'}", target="y")
+    (tmp_path / "header.csv").write_text("a,b,y\n")
+    with pytest.raises(ValueError, match="is empty"):
+        load_dataset(f"file:{tmp_path / 'header.csv'}", target="y")
+
+
+def test_missing_file_and_bad_scheme(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_dataset(f"file:{tmp_path / 'nope.csv'}", target="y")
+    with pytest.raises(ValueError, match="unknown dataset scheme 'kel'"):
+        load_dataset("kel:yeast4")
+    with pytest.raises(ValueError, match="has no scheme"):
+        load_dataset("yeast4")
+
+
+def test_nan_and_inf_name_the_columns_and_impute_allows_them(claims, tmp_path):
+    claims.loc[3, "amount"] = np.nan
+    claims["visits"] = claims["visits"].astype(float)
+    claims.loc[5, "visits"] = np.inf
+    spec = _write(claims, tmp_path / "c.csv")
+    with pytest.raises(ValueError, match=r"'amount' \(1 rows\).*'visits' \(1 rows, inf\).*impute"):
+        load_dataset(spec, target="is_fraud")
+    data = load_dataset(spec, target="is_fraud", impute="median")
+    assert np.isnan(data.X).sum() == 2 and len(data.y) == 60  # no row dropped
+    with pytest.raises(ValueError, match="impute='zero' is not a strategy"):
+        load_dataset(spec, target="is_fraud", impute="zero")
+
+
+def test_only_one_class(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": ["x", "x", "x"]})
+    with pytest.raises(ValueError, match="only one class"):
+        load_dataset(_write(frame, tmp_path / "one.csv"), target="y")
+
+
+def test_non_numeric_values_in_numeric_column(tmp_path):
+    frame = pd.DataFrame({"a": ["1.5", "2.0", "oops", "4"] * 3, "y": ["p", "n", "n", "n"] * 3})
+    with pytest.raises(ValueError, match=r"numeric column 'a' holds non-numeric values \('oops'\)"):
+        load_dataset(_write(frame, tmp_path / "nn.csv"), target="y")
+
+
+def test_sklearn_and_synthetic_specs():
+    digits = load_dataset("sklearn:digits:3")
+    assert digits.n_classes == 2 and digits.class_names[digits.minority_class] == "3"
+    assert load_dataset("sklearn:wine").n_classes == 3
+    synth = load_dataset("synthetic:n600:d7:ir20", seed=3)
+    assert synth.X.shape == (600, 7) and 15 < synth.imbalance_ratio < 25
+    three = load_dataset("synthetic:n900:c3:ir9")
+    assert three.n_classes == 3 and three.minority_classes[-1] != three.majority_class
+    again = load_dataset("synthetic:n600:d7:ir20", seed=3)
+    np.testing.assert_array_equal(synth.X, again.X)
+    with pytest.raises(ValueError, match="bad synthetic option 'q5'"):
+        load_dataset("synthetic:q5")
+    with pytest.raises(ValueError, match="has no class '12'"):
+        load_dataset("sklearn:digits:12")

@@ -1,0 +1,65 @@
+"""Recording stand-ins for the leakage test: each logs the row ids it is fitted on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from imblearn.over_sampling import RandomOverSampler
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from genover.data import TabularTransformer
+
+
+def _record(log_path: str, stage: str, X) -> None:
+    ids = sorted({int(round(v)) for v in np.asarray(X)[:, 0]})
+    with open(log_path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"stage": stage, "ids": ids}) + "\n")
+
+
+class RecordingTransformer(TabularTransformer):
+    def __init__(
+        self,
+        numeric="none",
+        categorical_features=None,
+        n_categories=None,
+        one_hot=True,
+        impute=None,
+        log_path=None,
+    ):
+        super().__init__(numeric, categorical_features, n_categories, one_hot, impute)
+        self.log_path = log_path
+
+    def fit(self, X, y=None):
+        _record(self.log_path, "transform", X)
+        return super().fit(X, y)
+
+
+class RecordingSampler(RandomOverSampler):
+    def __init__(
+        self, *, sampling_strategy="auto", random_state=None, shrinkage=None, log_path=None
+    ):
+        super().__init__(
+            sampling_strategy=sampling_strategy, random_state=random_state, shrinkage=shrinkage
+        )
+        self.log_path = log_path
+
+    def _fit_resample(self, X, y):
+        _record(self.log_path, "sampler", X)
+        return super()._fit_resample(X, y)
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    def __init__(self, log_path=None, random_state=None):
+        self.log_path = log_path
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        _record(self.log_path, "classifier", X)
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)

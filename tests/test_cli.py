@@ -1,0 +1,59 @@
+"""The console scripts, run as a user would: short errors, non-zero exits, listings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+GENOVER = [sys.executable, "-c", "from genover.cli import main; main()"]
+
+
+def _run(args, cwd):
+    return subprocess.run([*GENOVER, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_bad_dataset_is_a_short_error_with_exit_2(tmp_path):
+    proc = _run(["data=keel:yeats4"], tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2
+    assert "unknown KEEL dataset 'yeats4'. Closest: yeast4" in out
+    assert "Traceback" not in out
+
+
+def test_run_from_any_directory_writes_outputs(tmp_path):
+    proc = _run(["experiment=debug", "baselines=[none]", "hydra.run.dir=out"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics["methods"]) == {"adasyn", "none"}
+    assert (tmp_path / "out" / "folds.csv").exists()
+
+
+def test_multirun_keeps_going_past_a_bad_job(tmp_path):
+    proc = _run(
+        [
+            "-m",
+            "experiment=debug",
+            "baselines=[]",
+            "data=synthetic:n300,keel:nope",
+            "hydra.sweep.dir=sweep",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "sweep" / "0" / "metrics.json").exists()
+    error = json.loads((tmp_path / "sweep" / "1" / "error.json").read_text())
+    assert "unknown KEEL dataset 'nope'" in error["error"]
+
+
+def test_help_and_dataset_listing(tmp_path):
+    help_text = _run(["--help"], tmp_path).stdout
+    assert "genover datasets" in help_text and "sampler:" in help_text
+    listing = _run(["datasets"], tmp_path)
+    assert listing.returncode == 0
+    lines = [row for row in listing.stdout.splitlines() if row.startswith("keel:")]
+    assert len(lines) == 100
+    yeast4 = next(row for row in lines if row.split()[0] == "keel:yeast4").split()
+    assert yeast4[1:3] == ["1484", "8"] and float(yeast4[-1]) == pytest.approx(28.10, abs=0.01)
