@@ -3,7 +3,16 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from genover.data import Dataset, load_dataset
-from genover.samplers import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
+from genover.samplers import (
+    ADASYN,
+    SMOTE,
+    SMOTENC,
+    BAGANSampler,
+    BorderlineSMOTE,
+    CVAESampler,
+    DDPMSampler,
+    GenerativeOverSampler,
+)
 
 try:
     __version__ = version("genover")
@@ -12,10 +21,14 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "ADASYN",
+    "BAGANSampler",
+    "BorderlineSMOTE",
+    "CVAESampler",
+    "DDPMSampler",
+    "Dataset",
+    "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
-    "BorderlineSMOTE",
-    "Dataset",
     "__version__",
     "load_dataset",
 ]

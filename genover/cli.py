@@ -19,6 +19,7 @@ CONFIG_PATH = "pkg://genover.conf"
 def _fail(err: Exception, output_dir: Path) -> None:
     """Report a bad-input error briefly; stop a single run, let a sweep go on."""
     log.error("%s", err)
+    output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "error.json").write_text(
         json.dumps({"error": f"{type(err).__name__}: {err}"}, indent=2) + "\n"
     )
@@ -37,6 +38,23 @@ def experiment_app(cfg: DictConfig) -> dict | None:
     except ValueError as err:
         _fail(err, output_dir)
         return None
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
+def generate_app(cfg: DictConfig) -> dict | None:
+    """Fit a sampler and write the augmented dataset (``genover-generate``)."""
+    from omegaconf import MissingMandatoryValue
+
+    from genover.generate import generate
+
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        return generate(cfg)
+    except MissingMandatoryValue:
+        _fail(ValueError("say where to write: out=<path>.parquet (or .csv / .npz)."), output_dir)
+    except ValueError as err:
+        _fail(err, output_dir)
+    return None
 
 
 def list_datasets() -> None:

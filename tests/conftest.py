@@ -15,16 +15,22 @@ torch.set_num_threads(1)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TINY = ["data=synthetic:n300:d5:ir8", "folds=2", "repeats=1"]
+# Generators in tests: two epochs of a tiny network.
+FAST_GENERATOR = [
+    "sampler.trainer.max_epochs=2",
+    "sampler.trainer.val_every=1",
+    "sampler.model.hidden=[16]",
+]
 
 
 @pytest.fixture
 def compose_cfg():
     """compose_cfg(*overrides) -> the real composed config with the overrides applied."""
 
-    def _compose(*overrides: str, tiny: bool = True):
+    def _compose(*overrides: str, tiny: bool = True, config_name: str = "config"):
         GlobalHydra.instance().clear()
         with initialize_config_module(config_module="genover.conf", version_base="1.3"):
-            return compose(config_name="config", overrides=[*(TINY if tiny else []), *overrides])
+            return compose(config_name=config_name, overrides=[*(TINY if tiny else []), *overrides])
 
     yield _compose
     GlobalHydra.instance().clear()

@@ -1,5 +1,16 @@
 """Samplers speaking imbalanced-learn's API (fit_resample, sampling_strategy, random_state)."""
 
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
+from genover.samplers.generative import GenerativeOverSampler
+from genover.samplers.generators import BAGANSampler, CVAESampler, DDPMSampler
 
-__all__ = ["ADASYN", "SMOTE", "SMOTENC", "BorderlineSMOTE"]
+__all__ = [
+    "ADASYN",
+    "BAGANSampler",
+    "BorderlineSMOTE",
+    "CVAESampler",
+    "DDPMSampler",
+    "GenerativeOverSampler",
+    "SMOTE",
+    "SMOTENC",
+]

@@ -1,0 +1,94 @@
+"""Quality of synthetic minority rows against the real training rows of the same fold.
+
+All measures work on the model-ready (scaled, one-hot) feature space:
+
+- precision / recall (Kynkaanniemi et al. 2019) and density / coverage (Naeem et al. 2020)
+  from k-nearest-neighbour balls;
+- the ROC-AUC of a classifier two-sample test (0.5 = indistinguishable);
+- distance to the closest real record (privacy): the share of exact or near copies;
+- label-noise risk: the share of synthetic minority rows whose nearest real neighbours are
+  mostly majority rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+
+
+def _kth_radius(X: np.ndarray, k: int) -> np.ndarray:
+    """Distance of each row of X to its k-th nearest other row of X."""
+    k = min(k, len(X) - 1)
+    dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    return dist[:, k]
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
+    """Precision, recall, density and coverage of ``fake`` against ``real``."""
+    if len(real) < 2 or len(fake) < 2:
+        return {"precision": np.nan, "recall": np.nan, "density": np.nan, "coverage": np.nan}
+    k = min(k, len(real) - 1, len(fake) - 1)
+    real_r = _kth_radius(real, k)
+    fake_r = _kth_radius(fake, k)
+    d_rf = np.linalg.norm(real[:, None, :] - fake[None, :, :], axis=2)  # (n_real, n_fake)
+    inside_real = d_rf < real_r[:, None]
+    return {
+        "precision": float(inside_real.any(axis=0).mean()),
+        "recall": float((d_rf < fake_r[None, :]).any(axis=1).mean()),
+        "density": float(inside_real.sum(axis=0).mean() / k),
+        "coverage": float((d_rf.min(axis=1) < real_r).mean()),
+    }
+
+
+def two_sample_auc(real: np.ndarray, fake: np.ndarray, seed: int = 0) -> float:
+    """Cross-validated ROC-AUC of a classifier telling real from synthetic rows."""
+    X = np.vstack([real, fake])
+    y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
+    folds = int(min(5, len(real), len(fake)))
+    if folds < 2:
+        return float("nan")
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    scores = cross_val_predict(
+        LogisticRegression(max_iter=1000), X, y, cv=cv, method="predict_proba"
+    )[:, 1]
+    return float(roc_auc_score(y, scores))
+
+
+def copy_rates(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """Distance to the closest real record: exact copies, and near copies (closer than
+    the 5th percentile of real rows' distances to their nearest real neighbour)."""
+    dcr, _ = NearestNeighbors(n_neighbors=1).fit(real).kneighbors(fake)
+    dcr = dcr[:, 0]
+    threshold = np.percentile(_kth_radius(real, 1), 5) if len(real) > 1 else 0.0
+    return {
+        "dcr_median": float(np.median(dcr)),
+        "exact_copy_rate": float(np.mean(dcr < 1e-8)),
+        "near_copy_rate": float(np.mean(dcr <= threshold)),
+    }
+
+
+def majority_neighbour_rate(
+    X_real: np.ndarray, y_real: np.ndarray, fake: np.ndarray, label, k: int = 5
+) -> float:
+    """Share of synthetic rows of class ``label`` whose k nearest real rows are mostly
+    of other classes (rows a classifier would see as label noise)."""
+    k = min(k, len(X_real))
+    _, idx = NearestNeighbors(n_neighbors=k).fit(X_real).kneighbors(fake)
+    other = (y_real[idx] != label).mean(axis=1)
+    return float(np.mean(other > 0.5))
+
+
+def sample_quality(
+    X_real: np.ndarray, y_real: np.ndarray, X_fake: np.ndarray, label, k: int = 5, seed: int = 0
+) -> dict[str, float]:
+    """Every measure for the synthetic rows ``X_fake`` of class ``label``."""
+    real = X_real[y_real == label]
+    return {
+        **prdc(real, X_fake, k),
+        "two_sample_auc": two_sample_auc(real, X_fake, seed),
+        **copy_rates(real, X_fake),
+        "majority_neighbour_rate": majority_neighbour_rate(X_real, y_real, X_fake, label, k),
+    }

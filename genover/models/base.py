@@ -1,0 +1,37 @@
+"""The common base of genover's class-conditional tabular generators."""
+
+from __future__ import annotations
+
+import torch
+from lightning import pytorch as pl
+
+from genover.models.components.mixed import TabularLayout
+
+
+class TabularGenerator(pl.LightningModule):
+    """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
+
+    Subclasses implement the training (and validation) steps and ``sample``. ``monitor`` names
+    the validation metric (and its mode) that early stopping and checkpointing follow.
+    """
+
+    monitor: tuple[str, str] = ("val/loss", "min")
+
+    def __init__(self, layout: TabularLayout, num_classes: int):
+        super().__init__()
+        self.layout = layout
+        self.num_classes = num_classes
+
+    def labels(self, n: int, y: int | torch.Tensor) -> torch.Tensor:
+        """``y`` as a long tensor of ``n`` labels on this module's device."""
+        if isinstance(y, torch.Tensor):
+            return y.to(self.device, torch.long)
+        if not 0 <= int(y) < self.num_classes:
+            raise ValueError(f"class {y} is outside 0..{self.num_classes - 1}.")
+        return torch.full((n,), int(y), device=self.device, dtype=torch.long)
+
+    def sample(
+        self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``n`` encoded rows of class ``y`` (an int or a tensor of ``n`` labels)."""
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Plain ``nn.Module`` building blocks shared by the generators."""

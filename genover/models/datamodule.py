@@ -1,0 +1,116 @@
+"""Tabular tensors kept whole on the training device and batched by index."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from lightning import pytorch as pl
+
+
+class TensorBatches:
+    """An iterable of index-drawn batches over tensors that already live on one device.
+
+    No DataLoader workers and no per-batch host-to-device copies: each epoch draws indices
+    on the device and slices the resident tensors. With ``weights`` an epoch draws ``n`` rows
+    with replacement in proportion to them (class-balanced batches); otherwise it is a
+    permutation.
+    """
+
+    def __init__(
+        self,
+        tensors: tuple[torch.Tensor, ...],
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        weights: torch.Tensor | None = None,
+    ):
+        self.tensors = tensors
+        self.n = int(tensors[0].shape[0])
+        self.batch_size = max(1, min(int(batch_size), self.n))
+        self.shuffle = shuffle
+        self.weights = weights
+        device = tensors[0].device
+        self.generator = torch.Generator(device=device).manual_seed(int(seed))
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        device = self.tensors[0].device
+        if self.weights is not None:
+            order = torch.multinomial(self.weights, self.n, True, generator=self.generator)
+        elif self.shuffle:
+            order = torch.randperm(self.n, generator=self.generator, device=device)
+        else:
+            order = torch.arange(self.n, device=device)
+        for start in range(0, self.n, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            yield tuple(t[idx] for t in self.tensors)
+
+
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask of validation rows: ``fraction`` of each class with at least 4 rows."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(y), dtype=bool)
+    if fraction <= 0:
+        return mask
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        take = int(round(fraction * len(rows))) if len(rows) >= 4 else 0
+        mask[rng.choice(rows, size=take, replace=False)] = True
+    return mask
+
+
+class TabularDataModule(pl.LightningDataModule):
+    """Encoded rows and labels with a stratified validation split, moved once to the device.
+
+    ``class_balance`` tilts training batches towards rare classes: a row of class c is drawn
+    with probability proportional to n_c ** -class_balance (0 = natural frequencies, 1 =
+    every class equally often). The conditional model p(x | y) is unchanged by this; rare
+    classes simply get more of its training signal.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        val_fraction: float,
+        seed: int,
+        class_balance: float = 0.0,
+    ):
+        super().__init__()
+        self.class_balance = class_balance
+        self.x_all = torch.as_tensor(x, dtype=torch.float32)
+        self.y_all = torch.as_tensor(y, dtype=torch.long)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.val_mask = torch.as_tensor(stratified_holdout(np.asarray(y), val_fraction, seed))
+
+    @property
+    def has_validation(self) -> bool:
+        return bool(self.val_mask.any())
+
+    def setup(self, stage: str | None = None) -> None:
+        device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
+        x, y = self.x_all.to(device), self.y_all.to(device)
+        keep = self.val_mask.to(device)
+        self.train_x, self.train_y = x[~keep], y[~keep]
+        self.val_x, self.val_y = x[keep], y[keep]
+
+    def train_weights(self) -> torch.Tensor | None:
+        if self.class_balance <= 0:
+            return None
+        counts = torch.bincount(self.train_y).double()
+        per_class = counts.clamp(min=1) ** -self.class_balance
+        return per_class[self.train_y].float()
+
+    def train_dataloader(self):
+        return TensorBatches(
+            (self.train_x, self.train_y), self.batch_size, True, self.seed, self.train_weights()
+        )
+
+    def val_dataloader(self):
+        if not self.has_validation:
+            return []
+        return TensorBatches((self.val_x, self.val_y), 4096, False, self.seed)

@@ -1,0 +1,169 @@
+"""Row encodings for the generative samplers.
+
+:class:`TableCodec` maps the user's table (ndarray, object array or DataFrame) to a float
+matrix of numeric values and category codes, and back with the original types.
+:class:`ModelEncoder` maps that matrix to the model space (quantile-normal or standardised
+numerics, one-hot categories) and back, rounding integer columns and snapping categories.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
+
+from genover.models.components.mixed import TabularLayout
+
+
+def _is_text(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
+        return True
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    return pd.to_numeric(values, errors="coerce").isna().any()
+
+
+class TableCodec:
+    """Categorical detection, category codes and type restoration for one input table."""
+
+    def fit(self, X, categorical_features=None, integer_features="auto") -> TableCodec:
+        self.is_frame = isinstance(X, pd.DataFrame)
+        frame = X if self.is_frame else pd.DataFrame(np.asarray(X))
+        self.columns = list(frame.columns)
+        self.dtypes = frame.dtypes if self.is_frame else None
+        self.object_input = not self.is_frame and _is_object(X)
+        self.categorical = self._resolve(categorical_features, frame)
+        self.categories = {j: self._categories(frame.iloc[:, j]) for j in self.categorical}
+        codes = self.encode(X)
+        numeric = [j for j in range(len(self.columns)) if j not in self.categorical]
+        self.integer = self._integers(integer_features, codes, numeric)
+        return self
+
+    def _resolve(self, spec, frame: pd.DataFrame) -> list[int]:
+        n = frame.shape[1]
+        if spec is None or (isinstance(spec, str) and spec == "auto"):
+            return [j for j in range(n) if _is_text(frame.iloc[:, j])]
+        spec = np.asarray(spec)
+        if spec.dtype == bool:
+            if spec.size != n:
+                raise ValueError(f"categorical_features mask has {spec.size} entries for {n} columns.")
+            return np.flatnonzero(spec).tolist()
+        if spec.dtype.kind in "US" or spec.dtype == object:
+            missing = [s for s in spec if s not in self.columns]
+            if missing:
+                raise ValueError(f"categorical_features names {missing} are not columns of X.")
+            return sorted(self.columns.index(s) for s in spec)
+        idx = sorted(int(j) for j in spec)
+        if idx and not 0 <= idx[0] <= idx[-1] < n:
+            raise ValueError(f"categorical_features {idx} are out of range for {n} columns.")
+        return idx
+
+    @staticmethod
+    def _categories(values: pd.Series) -> list:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return list(values.cat.categories)
+        return sorted(values.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+
+    @staticmethod
+    def _integers(spec, codes: np.ndarray, numeric: list[int]) -> list[int]:
+        if spec is None:
+            return []
+        if isinstance(spec, str) and spec == "auto":
+            return [j for j in numeric if np.all(codes[:, j] == np.round(codes[:, j]))]
+        spec = np.asarray(spec)
+        idx = np.flatnonzero(spec) if spec.dtype == bool else spec.astype(int)
+        return sorted(int(j) for j in idx if j in numeric)
+
+    def encode(self, X) -> np.ndarray:
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+        out = np.empty(frame.shape, dtype=np.float64)
+        for j in range(frame.shape[1]):
+            column = frame.iloc[:, j]
+            if j in self.categorical:
+                lookup = {v: i for i, v in enumerate(self.categories[j])}
+                mapped = column.map(lookup)
+                if mapped.isna().any():
+                    bad = column[mapped.isna()].unique()[:5].tolist()
+                    raise ValueError(
+                        f"column {self.columns[j]!r} holds values {bad} that are missing or not "
+                        "among its categories; impute or clean them first."
+                    )
+                out[:, j] = mapped.to_numpy(dtype=np.float64)
+            else:
+                out[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        return out
+
+    def decode(self, codes: np.ndarray):
+        """Rows in the input's own types (DataFrame dtypes, object array, or floats)."""
+        if not (self.is_frame or self.object_input):
+            return codes
+        data = {}
+        for j, name in enumerate(self.columns):
+            if j in self.categorical:
+                data[name] = np.asarray(self.categories[j], dtype=object)[codes[:, j].astype(int)]
+            else:
+                data[name] = codes[:, j]
+        frame = pd.DataFrame(data, columns=self.columns)
+        if not self.is_frame:
+            return frame.to_numpy(dtype=object)
+        for name, dtype in self.dtypes.items():
+            if isinstance(dtype, pd.CategoricalDtype):
+                frame[name] = pd.Categorical(frame[name], dtype=dtype)
+            elif pd.api.types.is_integer_dtype(dtype):
+                frame[name] = np.round(frame[name].astype(float)).astype(dtype)
+            else:
+                frame[name] = frame[name].astype(dtype)
+        return frame
+
+
+def _is_object(X) -> bool:
+    return isinstance(X, np.ndarray) and X.dtype == object
+
+
+class ModelEncoder:
+    """Numeric columns to a near-normal scale, categorical codes to one-hot, and back."""
+
+    def __init__(self, numeric: str = "quantile"):
+        if numeric not in ("quantile", "standard"):
+            raise ValueError(f"numeric_transform={numeric!r}; use 'quantile' or 'standard'.")
+        self.numeric = numeric
+
+    def fit(self, codes: np.ndarray, categorical: list[int], n_categories: list[int],
+            integer: list[int]) -> ModelEncoder:
+        self.categorical = list(categorical)
+        self.n_categories = list(n_categories)
+        self.numeric_idx = [j for j in range(codes.shape[1]) if j not in set(self.categorical)]
+        self.integer = [j for j in integer if j in set(self.numeric_idx)]
+        num = codes[:, self.numeric_idx]
+        if self.numeric_idx:
+            self.scaler = (
+                QuantileTransformer(n_quantiles=max(2, min(1000, len(codes))),
+                                    output_distribution="normal", subsample=100_000,
+                                    random_state=0)
+                if self.numeric == "quantile"
+                else StandardScaler()
+            ).fit(num)
+            self.low, self.high = num.min(axis=0), num.max(axis=0)
+        self.layout = TabularLayout(len(self.numeric_idx), tuple(self.n_categories))
+        self.n_features = codes.shape[1]
+        return self
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        parts = [self.scaler.transform(codes[:, self.numeric_idx])] if self.numeric_idx else []
+        for j, k in zip(self.categorical, self.n_categories, strict=True):
+            parts.append(np.eye(k)[codes[:, j].astype(int)])
+        return np.hstack(parts).astype(np.float32)
+
+    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float64)
+        codes = np.empty((z.shape[0], self.n_features))
+        n_num = len(self.numeric_idx)
+        if n_num:
+            num = self.scaler.inverse_transform(np.nan_to_num(z[:, :n_num]))
+            codes[:, self.numeric_idx] = np.clip(num, self.low, self.high)
+        start = n_num
+        for j, k in zip(self.categorical, self.n_categories, strict=True):
+            codes[:, j] = z[:, start : start + k].argmax(axis=1)
+            start += k
+        codes[:, self.integer] = np.round(codes[:, self.integer])
+        return codes

@@ -1,0 +1,53 @@
+"""Discarding synthetic rows that land among other classes' real rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 6
+
+
+class NeighbourFilter:
+    """Scores synthetic rows by the share of other-class rows among their k nearest real rows."""
+
+    def __init__(self, k: int = 5, threshold: float = 0.5):
+        self.k = k
+        self.threshold = threshold
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> NeighbourFilter:
+        self.y_ = np.asarray(y)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(X))).fit(X)
+        return self
+
+    def other_class_share(self, rows: np.ndarray, label: int) -> np.ndarray:
+        _, idx = self.nn_.kneighbors(rows)
+        return (self.y_[idx] != label).mean(axis=1)
+
+    def select(self, draw: Callable[[int], np.ndarray], n: int, label: int) -> np.ndarray:
+        """Exactly ``n`` rows from ``draw(m)``: those at or under the threshold, drawn in
+        rounds; if rounds run out, the rejected rows with the lowest shares fill the rest."""
+        kept, rejected, shares = [], [], []
+        have, ask = 0, n
+        for _ in range(MAX_ROUNDS):
+            rows = draw(ask)
+            share = self.other_class_share(rows, label)
+            ok = share <= self.threshold
+            kept.append(rows[ok])
+            rejected.append(rows[~ok])
+            shares.append(share[~ok])
+            have += int(ok.sum())
+            if have >= n:
+                return np.vstack(kept)[:n]
+            acceptance = max(have / max(n, 1), 0.05)
+            ask = int(np.ceil((n - have) / acceptance))
+        order = np.argsort(np.concatenate(shares), kind="stable")[: n - have]
+        log.warning(
+            "class %s: only %d of %d synthetic rows passed the neighbour filter; filling "
+            "with the %d least-contested rejected rows.", label, have, n, n - have
+        )
+        return np.vstack([*kept, np.vstack(rejected)[order]])

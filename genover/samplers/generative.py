@@ -1,0 +1,295 @@
+"""The generative over-sampler base: a Lightning generator behind imbalanced-learn's API.
+
+``fit_resample`` (imbalanced-learn's template method) validates the input and the
+``sampling_strategy``, then :meth:`GenerativeOverSampler._fit_resample`:
+
+1. fits the row encodings (categories, integer columns, numeric scaling, one-hot);
+2. trains the subclass's module on every class of the data, conditioned on the label;
+3. draws exactly the number of rows per class that ``sampling_strategy_`` asks for;
+4. maps them back to the input's feature space and types;
+5. appends them to the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from genover.models import TabularDataModule, TabularLayout, TrainSettings, train_module
+from genover.samplers.encoding import ModelEncoder, TableCodec
+from genover.samplers.filtering import NeighbourFilter
+
+log = logging.getLogger(__name__)
+_CHUNK = 65_536
+_FEW_ROWS = 5
+_AMOUNT_TIE = 0.005
+
+
+class GenerativeOverSampler(BaseOverSampler):
+    """Base class of the generator-backed over-samplers.
+
+    Parameters
+    ----------
+    sampling_strategy: as in imbalanced-learn ("auto", a float for binary data, a dict of
+        target counts, a list of classes, or "minority"/"not majority"/"all").
+    random_state: seeds the weights, batches and draws; the same seed gives the same rows
+        on CPU.
+    categorical_features: None/"auto" (detect text, bool and pandas categorical columns),
+        indices, column names, or a boolean mask.
+    integer_features: "auto" (numeric columns whose values are all whole), None, indices or
+        a mask; generated values of these columns are rounded.
+    numeric_transform: "quantile" (to a normal) or "standard" scaling of numeric columns.
+    model: keyword arguments of the subclass's LightningModule (its hyper-parameters).
+    batch_size, lr: optimisation settings.
+    trainer: overrides of :class:`genover.models.TrainSettings` (max_epochs, patience,
+        val_every, accelerator, precision, progress_bar, log_dir, log_name).
+    val_fraction: share of each class held out for early stopping and the best checkpoint.
+    class_balance: 0 trains on natural class frequencies; 1 draws every class equally often
+        in training batches (rows of class c weigh n_c ** -class_balance).
+    filter_neighbors: if > 0, synthetic rows whose ``filter_neighbors`` nearest real rows
+        are mostly of other classes are discarded and redrawn (0 keeps every draw).
+    amount_grid: None generates exactly what ``sampling_strategy`` asks for. A list of
+        fractions (0 allowed) makes the strategy an upper bound: the fraction whose synthetic
+        rows give a logistic-regression proxy the best minority AP on the held-out
+        validation rows is used (``amount_`` after fitting).
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "random_state": ["random_state"],
+        "categorical_features": [None, "array-like", StrOptions({"auto"})],
+        "integer_features": [None, "array-like", StrOptions({"auto"})],
+        "numeric_transform": [StrOptions({"quantile", "standard"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "model": [dict, None],
+        "trainer": [dict, None],
+        "val_fraction": [Interval(Real, 0, 0.5, closed="both")],
+        "class_balance": [Interval(Real, 0, 1, closed="both")],
+        "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
+        "amount_grid": ["array-like", None],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        categorical_features=None,
+        integer_features="auto",
+        numeric_transform="quantile",
+        model=None,
+        batch_size=256,
+        lr=1e-3,
+        trainer=None,
+        val_fraction=0.15,
+        class_balance=0.5,
+        filter_neighbors=0,
+        amount_grid=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.categorical_features = categorical_features
+        self.integer_features = integer_features
+        self.numeric_transform = numeric_transform
+        self.model = model
+        self.batch_size = batch_size
+        self.lr = lr
+        self.trainer = trainer
+        self.val_fraction = val_fraction
+        self.class_balance = class_balance
+        self.filter_neighbors = filter_neighbors
+        self.amount_grid = amount_grid
+
+    def _train_module(self, data: TabularDataModule, layout: TabularLayout, num_classes: int,
+                      settings: TrainSettings, seed: int):
+        """Build the generator module from ``model`` and train it (subclasses may extend)."""
+        module = self._build(self.module_class, layout=layout, num_classes=num_classes,
+                             lr=self.lr, **(self.model or {}))
+        self.train_result_ = train_module(module, data, settings, seed)
+        return module
+
+    def _build(self, cls, **kwargs):
+        try:
+            return cls(**kwargs)
+        except TypeError as err:
+            raise ValueError(
+                f"bad model settings for {type(self).__name__}: {err}. See {cls.__name__}'s "
+                "parameters for the accepted keys."
+            ) from err
+
+    # -- imbalanced-learn template ----------------------------------------------------------
+    def _check_X_y(self, X, y):
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        if sparse.issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} needs dense input; convert with X.toarray() first."
+            )
+        if not isinstance(X, pd.DataFrame):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-D (rows x features); got shape {X.shape}.")
+        validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels.")
+        return X, y, binarize_y
+
+    def _fit_resample(self, X, y):
+        start = time.perf_counter()
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        codec = TableCodec().fit(X, self.categorical_features, self.integer_features)
+        codes = codec.encode(X)
+        _check_finite(codes, codec)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        _warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
+        n_categories = [len(codec.categories[j]) for j in codec.categorical]
+        encoder = ModelEncoder(self.numeric_transform).fit(
+            codes, codec.categorical, n_categories, codec.integer
+        )
+        settings = self._settings()
+        data = TabularDataModule(
+            encoder.transform(codes), y_idx, self.batch_size, self.val_fraction, seed,
+            self.class_balance,
+        )
+        with torch.random.fork_rng(devices=_cuda_devices()):
+            torch.manual_seed(seed)
+            self.module_ = self._train_module(
+                data, encoder.layout, len(self.classes_), settings, seed
+            )
+        self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
+        self.filter_ = (
+            NeighbourFilter(self.filter_neighbors).fit(data.x_all.numpy(), y_idx)
+            if self.filter_neighbors
+            else None
+        )
+        self.amount_ = self._select_amount(data) if self.amount_grid is not None else 1.0
+        new_X, new_y = self._draw_all()
+        self.fit_seconds_ = time.perf_counter() - start
+        return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
+
+    def _settings(self) -> TrainSettings:
+        overrides = dict(self.trainer or {})
+        known = {f.name for f in dataclasses.fields(TrainSettings)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown trainer settings {unknown}; known: {sorted(known)}.")
+        return TrainSettings(**overrides)
+
+    def _select_amount(self, data: TabularDataModule) -> float:
+        """The grid fraction with the best proxy minority AP on the validation rows."""
+        if not data.has_validation:
+            raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
+        generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
+        full = {
+            int(np.flatnonzero(self.classes_ == label)[0]): n
+            for label, n in self.sampling_strategy_.items()
+        }
+        pool = {c: self._draw_model_rows(n, c, generator) for c, n in full.items() if n > 0}
+        scores = {}
+        for fraction in sorted(float(a) for a in self.amount_grid):
+            extra = [(rows[: int(round(fraction * len(rows)))], c) for c, rows in pool.items()]
+            scores[fraction] = proxy_minority_ap(data, extra)
+        best = max(scores.values())
+        self.amount_scores_ = scores
+        return min(a for a, v in scores.items() if v >= best - _AMOUNT_TIE)
+
+    def _draw_all(self):
+        generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
+        parts, labels = [], []
+        for label, n in self.sampling_strategy_.items():
+            n = int(round(self.amount_ * n))
+            if n > 0:
+                parts.append(self._draw_codes(n, label, generator))
+                labels.append(np.full(n, label, dtype=object))
+        if not parts:
+            empty = np.empty((0, len(self.codec_.columns)))
+            return self.codec_.decode(empty), np.array([], dtype=object)
+        return self.codec_.decode(np.vstack(parts)), np.concatenate(labels)
+
+    def _draw_model_rows(self, n: int, index: int, generator: torch.Generator) -> np.ndarray:
+        """``n`` model-space rows of class index ``index`` (neighbour-filtered if enabled)."""
+
+        def draw(m: int) -> np.ndarray:
+            chunks = []
+            for start in range(0, m, _CHUNK):
+                rows = self.module_.sample(min(_CHUNK, m - start), index, generator)
+                chunks.append(rows.float().cpu().numpy())
+            return np.vstack(chunks)
+
+        return draw(n) if self.filter_ is None else self.filter_.select(draw, n, index)
+
+    def _draw_codes(self, n: int, label, generator: torch.Generator) -> np.ndarray:
+        index = int(np.flatnonzero(self.classes_ == label)[0])
+        return self.encoder_.inverse_transform(self._draw_model_rows(n, index, generator))
+
+    def sample(self, n: int, label):
+        """``n`` new rows of class ``label`` from the fitted generator, in the input's types."""
+        if not hasattr(self, "module_"):
+            raise ValueError(f"{type(self).__name__} is not fitted; call fit_resample first.")
+        if label not in set(self.classes_.tolist()):
+            raise ValueError(f"unknown class {label!r}; fitted classes: {self.classes_.tolist()}.")
+        generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
+        return self.codec_.decode(self._draw_codes(int(n), label, generator))
+
+
+def proxy_minority_ap(data: TabularDataModule, extra: list[tuple[np.ndarray, int]]) -> float:
+    """Mean one-vs-rest AP over the rarer classes of a logistic regression trained on the
+    generator's training rows plus ``extra`` synthetic rows, scored on the validation rows."""
+    x = data.x_all[~data.val_mask].numpy()
+    y = data.y_all[~data.val_mask].numpy()
+    rows = [x] + [r for r, _ in extra]
+    labels = [y] + [np.full(len(r), c) for r, c in extra]
+    clf = LogisticRegression(max_iter=1000).fit(np.vstack(rows), np.concatenate(labels))
+    val_x, val_y = data.x_all[data.val_mask].numpy(), data.y_all[data.val_mask].numpy()
+    proba = clf.predict_proba(val_x)
+    counts = np.bincount(val_y, minlength=proba.shape[1])
+    rare = [c for c in range(len(counts)) if 0 < counts[c] < counts.max()]
+    column = {c: i for i, c in enumerate(clf.classes_)}
+    return float(np.mean([
+        average_precision_score(val_y == c, proba[:, column[c]]) for c in rare
+    ]))
+
+
+def _cuda_devices() -> list[int]:
+    return [torch.cuda.current_device()] if torch.cuda.is_available() else []
+
+
+def _check_finite(codes: np.ndarray, codec: TableCodec) -> None:
+    bad = ~np.isfinite(codes).all(axis=0)
+    if bad.any():
+        names = [str(codec.columns[j]) for j in np.flatnonzero(bad)][:5]
+        raise ValueError(
+            f"X holds NaN or infinite values in columns {names}; impute them first (for "
+            "example sklearn's SimpleImputer before the sampler, or genover's impute=median)."
+        )
+
+
+def _warn_tiny_classes(classes, y_idx: np.ndarray, strategy: dict) -> None:
+    counts = np.bincount(y_idx, minlength=len(classes))
+    for label, n in strategy.items():
+        have = counts[int(np.flatnonzero(classes == label)[0])]
+        if n > 0 and have < _FEW_ROWS:
+            log.warning(
+                "class %r has %d row(s): its generated rows come from the class embedding "
+                "learnt on so few examples and will sit close to them.", label, have
+            )
+
+
+def _append(X, new_X):
+    if isinstance(X, pd.DataFrame):
+        return pd.concat([X, new_X], ignore_index=True)
+    return np.vstack([X, np.asarray(new_X, dtype=X.dtype)])

@@ -1,0 +1,74 @@
+"""The three generator-backed over-samplers: one thin class per LightningModule."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from genover.models import (
+    BAGAN,
+    CVAE,
+    TabularAutoencoder,
+    TabularDDPM,
+    fit_class_gaussians,
+    train_module,
+)
+from genover.models.diagnostics import validation_mmd
+from genover.samplers.generative import GenerativeOverSampler
+
+
+class CVAESampler(GenerativeOverSampler):
+    """Over-sampling with a conditional VAE (:class:`genover.models.CVAE`)."""
+
+    module_class = CVAE
+
+
+class DDPMSampler(GenerativeOverSampler):
+    """Over-sampling with a class-conditional DDPM (:class:`genover.models.TabularDDPM`)."""
+
+    module_class = TabularDDPM
+
+
+class BAGANSampler(GenerativeOverSampler):
+    """Over-sampling with BAGAN (:mod:`genover.models.bagan`).
+
+    ``model`` keys: ``hidden``, ``latent_dim``, ``dropout`` (the autoencoder, reused by the
+    generator and discriminator), ``ae_epochs`` (pretraining epochs), ``shrinkage`` (of class
+    covariances towards the pooled one), ``gan_lr`` and ``tau`` (Gumbel-softmax temperature).
+    ``trainer.max_epochs`` bounds the adversarial stage. With validation rows, the
+    adversarial stage is kept only if it beats its own starting point (the decoder with the
+    class Gaussians) on validation MMD; otherwise that starting point is the result.
+    """
+
+    module_class = BAGAN
+    _AE_KEYS = ("hidden", "latent_dim", "dropout")
+
+    def _train_module(self, data, layout, num_classes, settings, seed):
+        options = dict(self.model or {})
+        ae_epochs = int(options.pop("ae_epochs", 100))
+        shrinkage = float(options.pop("shrinkage", 1.0))
+        ae_options = {k: options.pop(k) for k in self._AE_KEYS if k in options}
+        autoencoder = self._build(TabularAutoencoder, layout=layout, lr=self.lr, **ae_options)
+        ae_settings = dataclasses.replace(
+            settings, max_epochs=ae_epochs, log_name=f"{settings.log_name}_autoencoder"
+        )
+        self.pretrain_result_ = train_module(autoencoder, data, ae_settings, seed)
+        means, chols = fit_class_gaussians(
+            autoencoder.encoder, data.x_all.to(autoencoder.device),
+            data.y_all.to(autoencoder.device), num_classes, shrinkage,
+        )
+        gan_lr = options.pop("gan_lr", 2e-4)
+        module = self._build(BAGAN, autoencoder=autoencoder, num_classes=num_classes,
+                             class_means=means, class_chols=chols, lr=gan_lr, **options)
+        start_state = copy.deepcopy(module.state_dict())
+        start_score = (
+            float(validation_mmd(module, data.val_x, data.val_y, seed))
+            if data.has_validation
+            else None
+        )
+        self.train_result_ = train_module(module, data, settings, seed)
+        best = self.train_result_.best_score
+        self.adversarial_kept_ = start_score is None or (best is not None and best < start_score)
+        if not self.adversarial_kept_:
+            module.load_state_dict(start_state)
+        return module

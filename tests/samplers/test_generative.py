@@ -1,0 +1,202 @@
+"""The generator-backed samplers: learning, exact counts, types, contracts and bad input."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from imblearn.pipeline import make_pipeline
+from imblearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+
+from genover import BAGANSampler, CVAESampler, DDPMSampler
+from genover.models.diagnostics import rbf_mmd
+
+SAMPLERS = [CVAESampler, DDPMSampler, BAGANSampler]
+SMALL_MODEL = {
+    CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
+    DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
+    BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_epochs": 2},
+}
+
+
+def fast(cls, **kwargs):
+    """A sampler that trains for a couple of epochs on a tiny network."""
+    kwargs.setdefault("trainer", {"max_epochs": 2, "val_every": 1})
+    kwargs.setdefault("model", SMALL_MODEL[cls])
+    kwargs.setdefault("random_state", 0)
+    return cls(**kwargs)
+
+
+def toy(n_major=300, n_minor=40, seed=0):
+    """Majority N(0, I); minority a tight blob at (2.5, 2.5) with sd 0.3."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (n_major, 2)), rng.normal(2.5, 0.3, (n_minor, 2))])
+    return X, np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
+
+
+LEARN = {
+    CVAESampler: {"model": {"hidden": [64, 64], "latent_dim": 2, "kl_warmup_epochs": 5}},
+    DDPMSampler: {"model": {"hidden": 64, "depth": 2, "steps": 50, "sample_steps": 20}},
+    BAGANSampler: {"model": {"hidden": [64, 64], "latent_dim": 2, "ae_epochs": 80}},
+}
+
+
+@pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
+def test_generators_learn_the_minority_distribution(cls):
+    X, y = toy()
+    truth = torch.as_tensor(np.random.default_rng(9).normal(2.5, 0.3, (300, 2)))
+    scores = {}
+    for label, epochs in (("untrained", 0), ("trained", 150)):
+        sampler = cls(random_state=0, numeric_transform="standard", val_fraction=0.0,
+                      trainer={"max_epochs": epochs, "val_every": 10}, class_balance=1.0,
+                      sampling_strategy={0: 300, 1: 340}, **LEARN[cls])
+        Xr, _ = sampler.fit_resample(X, y)
+        fake = torch.as_tensor(Xr[len(X):])
+        scores[label] = rbf_mmd(fake, truth).item()
+    assert scores["trained"] < 0.3 * scores["untrained"], scores
+    assert scores["trained"] < 0.1, scores
+
+
+@pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
+def test_exact_counts_for_every_strategy_form(cls):
+    X, y = toy()
+    assert Counter(fast(cls).fit_resample(X, y)[1]) == {0: 300, 1: 300}
+    assert Counter(fast(cls, sampling_strategy=0.5).fit_resample(X, y)[1]) == {0: 300, 1: 150}
+    assert Counter(fast(cls, sampling_strategy={1: 111}).fit_resample(X, y)[1]) == {0: 300, 1: 111}
+    rng = np.random.default_rng(1)
+    X3 = rng.normal(size=(150, 3))
+    y3 = np.array(["a"] * 100 + ["b"] * 35 + ["c"] * 15)
+    Xr, yr = fast(cls).fit_resample(X3, y3)
+    assert Counter(yr) == {"a": 100, "b": 100, "c": 100} and np.isfinite(Xr).all()
+    np.testing.assert_array_equal(Xr[:150], X3)  # the originals come first, untouched
+
+
+def _mixed_frame(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "amount": rng.gamma(2.0, 50.0, n),
+        "visits": rng.integers(0, 9, n),
+        "plan": pd.Categorical(rng.choice(["basic", "gold", "pro"], n)),
+        "region": rng.choice(["n", "s"], n),
+    })
+    y = pd.Series(np.where(np.arange(n) < 15, "fraud", "ok"), name="label")
+    return frame, y
+
+
+@pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
+def test_dataframe_in_dataframe_out_with_valid_categories(cls):
+    frame, y = _mixed_frame()
+    Xr, yr = fast(cls).fit_resample(frame, y)
+    assert isinstance(Xr, pd.DataFrame) and list(Xr.columns) == list(frame.columns)
+    assert (Xr.dtypes == frame.dtypes).all()
+    assert Counter(yr) == {"ok": 105, "fraud": 105}
+    new = Xr.iloc[len(frame):]
+    assert not new.isna().any().any()
+    assert set(new["plan"]) <= {"basic", "gold", "pro"} and set(new["region"]) <= {"n", "s"}
+    assert new["amount"].between(frame["amount"].min(), frame["amount"].max()).all()
+
+
+def test_categorical_features_by_index_name_and_mask():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=80), rng.integers(0, 3, 80)]).astype(float)
+    y = np.r_[np.zeros(70, int), np.ones(10, int)]
+    for spec in ([1], np.array([False, True])):
+        Xr, _ = fast(CVAESampler, categorical_features=spec).fit_resample(X, y)
+        assert set(np.unique(Xr[80:, 1])) <= {0.0, 1.0, 2.0}
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    Xr, _ = fast(CVAESampler, categorical_features=["b"]).fit_resample(frame, y)
+    assert set(Xr["b"].iloc[80:]) <= {0.0, 1.0, 2.0}
+
+
+@pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
+def test_same_seed_same_samples(cls):
+    X, y = toy()
+    a = fast(cls, random_state=5).fit_resample(X, y)[0]
+    b = fast(cls, random_state=5).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, fast(cls, random_state=6).fit_resample(X, y)[0])
+
+
+def test_neighbour_filter_and_amount_selection():
+    X, y = toy()
+    sampler = fast(CVAESampler, filter_neighbors=5, amount_grid=[0.0, 0.5, 1.0])
+    Xr, yr = sampler.fit_resample(X, y)
+    assert sampler.amount_ in (0.0, 0.5, 1.0)
+    assert set(sampler.amount_scores_) == {0.0, 0.5, 1.0}
+    assert Counter(yr)[1] == 40 + round(sampler.amount_ * 260)
+    if sampler.amount_ > 0:
+        share = sampler.filter_.other_class_share(
+            sampler.encoder_.transform(Xr[len(X):]), 1
+        )
+        assert (share <= 0.5).mean() > 0.5
+
+
+def test_works_in_an_imblearn_pipeline_with_cross_validate():
+    X, y = toy()
+    pipe = make_pipeline(fast(CVAESampler), LogisticRegression())
+    scores = cross_validate(pipe, X, y, cv=3, scoring="average_precision")
+    assert len(scores["test_score"]) == 3 and (scores["test_score"] > 0.5).all()
+
+
+def test_public_sample_draws_in_input_types():
+    frame, y = _mixed_frame()
+    sampler = fast(CVAESampler)
+    sampler.fit_resample(frame, y)
+    rows = sampler.sample(7, "fraud")
+    assert isinstance(rows, pd.DataFrame) and len(rows) == 7
+    with pytest.raises(ValueError, match="unknown class 'nope'"):
+        sampler.sample(3, "nope")
+
+
+# -- bad input -------------------------------------------------------------------------------
+def test_one_row_minority_class_warns_and_still_fills_it(caplog):
+    X, y = toy(n_minor=1)
+    with caplog.at_level(logging.WARNING):
+        _, yr = fast(CVAESampler).fit_resample(X, y)
+    assert "has 1 row(s)" in caplog.text
+    assert Counter(yr) == {0: 300, 1: 300}
+
+
+def test_impossible_sampling_strategy_is_rejected():
+    X, y = toy()
+    with pytest.raises(ValueError, match="should be greater or equal to the original number"):
+        fast(CVAESampler, sampling_strategy={1: 10}).fit_resample(X, y)
+
+
+def test_constant_feature_stays_constant():
+    X, y = toy()
+    X = np.column_stack([X, np.full(len(X), 7.0)])
+    Xr, _ = fast(DDPMSampler).fit_resample(X, y)
+    np.testing.assert_array_equal(Xr[:, 2], 7.0)
+
+
+def test_non_finite_values_are_named():
+    X, y = toy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite values in columns \['1'\]"):
+        fast(CVAESampler).fit_resample(X, y)
+
+
+def test_unknown_model_or_trainer_setting():
+    X, y = toy()
+    with pytest.raises(ValueError, match="bad model settings for CVAESampler"):
+        CVAESampler(model={"latent": 3}, trainer={"max_epochs": 1}).fit_resample(X, y)
+    with pytest.raises(ValueError, match=r"unknown trainer settings \['epochs'\]"):
+        CVAESampler(trainer={"epochs": 1}).fit_resample(X, y)
+
+
+# -- imbalanced-learn's sampler contract -------------------------------------------------------
+def _skips(estimator) -> dict:
+    reason = "generators need dense input and raise a TypeError that says so"
+    return {"check_samplers_sparse": reason, "check_samplers_pandas_sparse": reason}
+
+
+@parametrize_with_checks([fast(cls) for cls in SAMPLERS], expected_failed_checks=_skips)
+def test_imblearn_sampler_contract(estimator, check):
+    check(estimator)

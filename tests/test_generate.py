@@ -1,0 +1,80 @@
+"""genover-generate: the augmented table, its manifest, and safe writing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genover.generate import generate
+from tests.conftest import FAST_GENERATOR
+
+
+@pytest.fixture
+def claims_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "amount": rng.gamma(2.0, 40.0, 90).round(2),
+        "visits": rng.integers(0, 7, 90),
+        "plan": rng.choice(["basic", "gold"], 90),
+        "is_fraud": ["yes"] * 12 + ["no"] * 78,
+    })
+    path = tmp_path / "claims.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def _cfg(compose_cfg, *overrides):
+    return compose_cfg(*FAST_GENERATOR, *overrides, tiny=False, config_name="generate")
+
+
+def test_parquet_output_restores_columns_types_and_flags_synthetic(compose_cfg, claims_csv, tmp_path):
+    path, frame = claims_csv
+    out = tmp_path / "out" / "aug.parquet"
+    manifest = generate(_cfg(compose_cfg, f"data=file:{path}", "target=is_fraud", f"out={out}"))
+    table = pd.read_parquet(out)
+    assert list(table.columns) == ["amount", "visits", "plan", "is_fraud", "is_synthetic"]
+    assert table["visits"].dtype == frame["visits"].dtype
+    assert table["is_synthetic"].sum() == 78 - 12 and not table["is_synthetic"].iloc[:90].any()
+    pd.testing.assert_frame_equal(table.iloc[:90, :4], frame, check_dtype=False)
+    synthetic = table[table["is_synthetic"]]
+    assert set(synthetic["plan"]) <= {"basic", "gold"} and set(synthetic["is_fraud"]) == {"yes"}
+    assert (synthetic["visits"] == synthetic["visits"].round()).all()
+    assert manifest["class_counts_before"] == {"no": 78, "yes": 12}
+    assert manifest["class_counts_after"] == {"no": 78, "yes": 78}
+    assert manifest["input"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    on_disk = json.loads((out.parent / "aug.parquet.manifest.json").read_text())
+    assert on_disk["seed"] == 0 and on_disk["training_seconds"] > 0
+    assert on_disk["config"]["sampler"]["_target_"] == "genover.samplers.CVAESampler"
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_refuses_to_overwrite_unless_asked(compose_cfg, claims_csv, tmp_path):
+    path, _ = claims_csv
+    out = tmp_path / "aug.csv"
+    out.write_text("precious\n")
+    args = (f"data=file:{path}", "target=is_fraud", f"out={out}")
+    with pytest.raises(ValueError, match="exists; refusing to overwrite it. Pass overwrite=true"):
+        generate(_cfg(compose_cfg, *args))
+    assert out.read_text() == "precious\n"
+    generate(_cfg(compose_cfg, *args, "overwrite=true"))
+    assert pd.read_csv(out)["is_synthetic"].sum() == 66
+
+
+def test_synthetic_only_npz_from_a_keel_dataset(compose_cfg, tmp_path):
+    out = tmp_path / "syn.npz"
+    generate(_cfg(compose_cfg, "data=keel:new_thyroid1", "sampler=ddpm", "sampler.model.hidden=16",
+                  "sampler.model.steps=10", "sampler.model.sample_steps=5",
+                  "synthetic_only=true", f"out={out}"))
+    arrays = np.load(out)
+    columns = list(arrays["__columns__"])
+    assert columns[-2:] == ["class", "is_synthetic"] and arrays["is_synthetic"].all()
+    assert set(arrays["class"]) == {"positive"} and len(arrays["class"]) == 180 - 35
+
+
+def test_bad_output_extension(compose_cfg, tmp_path):
+    with pytest.raises(ValueError, match="no supported extension"):
+        generate(_cfg(compose_cfg, f"out={tmp_path / 'x.xlsx'}"))
