@@ -60,11 +60,18 @@ def experiment_methods(cfg: DictConfig) -> list[Method]:
     return methods
 
 
+def _without_names(node):
+    if isinstance(node, dict):
+        return {k: _without_names(v) for k, v in node.items() if not (k == "name" and "_target_" in node)}
+    if isinstance(node, list):
+        return [_without_names(v) for v in node]
+    return node
+
+
 def build(node: dict | DictConfig):
-    """Instantiate a ``_target_`` config, ignoring its descriptive ``name`` key."""
+    """Instantiate a ``_target_`` config, ignoring the descriptive ``name`` keys in it."""
     conf = node if isinstance(node, dict) else OmegaConf.to_container(node, resolve=True)
-    conf = {k: v for k, v in conf.items() if k != "name"}
-    return instantiate(conf, _convert_="all")
+    return instantiate(_without_names(conf), _convert_="all")
 
 
 def check_folds(dataset: Dataset, folds: int, repeats: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from lightning import pytorch as pl
@@ -11,9 +13,9 @@ class TensorBatches:
     """An iterable of index-drawn batches over tensors that already live on one device.
 
     No DataLoader workers and no per-batch host-to-device copies: each epoch draws indices
-    on the device and slices the resident tensors. With ``weights`` an epoch draws ``n`` rows
-    with replacement in proportion to them (class-balanced batches); otherwise it is a
-    permutation.
+    on the device and slices the resident tensors. With ``weights`` (a tensor, or a function
+    of the epoch number returning one or None) an epoch draws ``n`` rows with replacement in
+    proportion to them; otherwise it is a permutation.
     """
 
     def __init__(
@@ -22,13 +24,14 @@ class TensorBatches:
         batch_size: int,
         shuffle: bool,
         seed: int,
-        weights: torch.Tensor | None = None,
+        weights: torch.Tensor | Callable[[int], torch.Tensor | None] | None = None,
     ):
         self.tensors = tensors
         self.n = int(tensors[0].shape[0])
         self.batch_size = max(1, min(int(batch_size), self.n))
         self.shuffle = shuffle
         self.weights = weights
+        self.epoch = 0
         device = tensors[0].device
         self.generator = torch.Generator(device=device).manual_seed(int(seed))
 
@@ -37,8 +40,11 @@ class TensorBatches:
 
     def __iter__(self):
         device = self.tensors[0].device
-        if self.weights is not None:
-            order = torch.multinomial(self.weights, self.n, True, generator=self.generator)
+        weights = self.weights(self.epoch) if callable(self.weights) else self.weights
+        self.epoch += 1
+        if weights is not None:
+            weights = weights.to(device)
+            order = torch.multinomial(weights, self.n, True, generator=self.generator)
         elif self.shuffle:
             order = torch.randperm(self.n, generator=self.generator, device=device)
         else:
@@ -66,8 +72,9 @@ class TabularDataModule(pl.LightningDataModule):
 
     ``class_balance`` tilts training batches towards rare classes: a row of class c is drawn
     with probability proportional to n_c ** -class_balance (0 = natural frequencies, 1 =
-    every class equally often). The conditional model p(x | y) is unchanged by this; rare
-    classes simply get more of its training signal.
+    every class equally often). A conditional model p(x | y) is unchanged by this; rare
+    classes simply get more of its training signal. ``sampling`` instead maps the training
+    labels to row weights per epoch (see :class:`genover.classifiers.sampling.ClassSampling`).
     """
 
     def __init__(
@@ -78,9 +85,11 @@ class TabularDataModule(pl.LightningDataModule):
         val_fraction: float,
         seed: int,
         class_balance: float = 0.0,
+        sampling: Callable[[torch.Tensor], Callable[[int], torch.Tensor | None]] | None = None,
     ):
         super().__init__()
         self.class_balance = class_balance
+        self.sampling = sampling
         self.x_all = torch.as_tensor(x, dtype=torch.float32)
         self.y_all = torch.as_tensor(y, dtype=torch.long)
         self.batch_size = batch_size
@@ -98,7 +107,9 @@ class TabularDataModule(pl.LightningDataModule):
         self.train_x, self.train_y = x[~keep], y[~keep]
         self.val_x, self.val_y = x[keep], y[keep]
 
-    def train_weights(self) -> torch.Tensor | None:
+    def train_weights(self):
+        if self.sampling is not None:
+            return self.sampling(self.train_y)
         if self.class_balance <= 0:
             return None
         counts = torch.bincount(self.train_y).double()

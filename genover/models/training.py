@@ -28,6 +28,7 @@ class TrainSettings:
     """Trainer settings shared by every generator (set from a sampler's ``trainer`` dict)."""
 
     max_epochs: int = 300
+    min_epochs: int = 0
     patience: int = 30
     val_every: int = 5
     accelerator: str = "auto"
@@ -101,6 +102,7 @@ def train_module(
         )
         trainer = pl.Trainer(
             max_epochs=settings.max_epochs,
+            min_epochs=settings.min_epochs,
             accelerator=settings.accelerator,
             devices=1,
             precision=precision,

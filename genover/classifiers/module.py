@@ -1,0 +1,114 @@
+"""The LightningModule behind :class:`genover.classifiers.MLPClassifier`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from lightning import pytorch as pl
+from sklearn.metrics import average_precision_score
+from torch import nn
+
+from genover.losses import ClassBalancedLoss
+from genover.models.components.mlp import last_width
+
+
+class CosineLinear(nn.Module):
+    """Cosine similarities between L2-normalised features and class weight vectors."""
+
+    def __init__(self, in_dim: int, num_classes: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_classes, in_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return F.linear(F.normalize(h, dim=1), F.normalize(self.weight, dim=1))
+
+
+def feature_extractor(in_dim: int, hidden: Sequence[int], dropout: float, batch_norm: bool):
+    layers: list[nn.Module] = []
+    width = in_dim
+    for size in hidden:
+        layers += [nn.Linear(width, size)]
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(size))
+        layers += [nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    return nn.Sequential(*layers)
+
+
+class MLPNet(pl.LightningModule):
+    """Features -> linear (or cosine, for margin losses) head, trained with ``loss``.
+
+    Logs ``val/ap``: the mean one-vs-rest average precision over the rarer classes, which
+    early stopping and checkpointing maximise.
+    """
+
+    monitor = ("val/ap", "max")
+
+    def __init__(self, in_dim: int, loss: ClassBalancedLoss, hidden: Sequence[int] = (128, 64),
+                 dropout: float = 0.1, batch_norm: bool = False, lr: float = 1e-3,
+                 weight_decay: float = 1e-4):
+        super().__init__()
+        self.save_hyperparameters(ignore=["loss"])
+        hidden = list(hidden)
+        self.loss = loss
+        self.features = feature_extractor(in_dim, hidden, dropout, batch_norm)
+        width = last_width(in_dim, hidden)
+        head = CosineLinear if loss.needs_cosine_head else nn.Linear
+        self.head = head(width, loss.num_classes)
+        self._val_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Inference logits."""
+        return self.loss.logits(self.head(self.features(x)))
+
+    def on_train_epoch_start(self) -> None:
+        self.loss.set_epoch(self.current_epoch, self.trainer.max_epochs)
+        if not any(p.requires_grad for p in self.features.parameters()):
+            self.features.eval()  # frozen features keep their batch-norm statistics
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.loss(self.head(self.features(x)), y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=x.shape[0])
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self._val_outputs.append((torch.softmax(self(x).float(), dim=1), y))
+
+    def on_validation_epoch_end(self) -> None:
+        proba = torch.cat([p for p, _ in self._val_outputs]).cpu().numpy()
+        y = torch.cat([t for _, t in self._val_outputs]).cpu().numpy()
+        self._val_outputs.clear()
+        counts = self.loss.counts.cpu().numpy()
+        rare = [c for c in range(len(counts)) if counts[c] < counts.max() and (y == c).any()]
+        rare = rare or [int(counts.argmin())]
+        ap = sum(average_precision_score(y == c, proba[:, c]) for c in rare) / len(rare)
+        self.log("val/ap", float(ap))
+
+    def configure_optimizers(self):
+        params = [p for p in self.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def reset_head(self) -> None:
+        """Re-initialise the classifier head and freeze the features (cRT's second stage)."""
+        for p in self.features.parameters():
+            p.requires_grad_(False)
+        self.features.eval()
+        if isinstance(self.head, nn.Linear):
+            self.head.reset_parameters()
+        else:
+            nn.init.xavier_uniform_(self.head.weight)
+
+    @torch.no_grad()
+    def tau_normalise(self, tau: float) -> None:
+        """tau-normalisation (Kang et al. 2020): w_c <- w_c / ||w_c|| ** tau."""
+        w = self.head.weight
+        w.div_(w.norm(dim=1, keepdim=True).clamp(min=1e-12).pow(tau))
+        if isinstance(self.head, nn.Linear) and self.head.bias is not None:
+            self.head.bias.zero_()
