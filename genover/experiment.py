@@ -3,27 +3,33 @@
 For every repeated stratified fold, an imbalanced-learn ``Pipeline`` is fitted on the training
 rows only: tabular transformer -> sampler (``fit_resample``) -> classifier. The test rows are
 then scored through ``predict_proba``. All methods share the same folds (a paired design).
+For binary data the decision threshold is tuned on an inner validation split of each
+training fold, and the synthetic rows of every over-sampler are scored for quality.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from hydra.utils import instantiate
+from imblearn import FunctionSampler
 from imblearn.pipeline import Pipeline
 from omegaconf import DictConfig, OmegaConf
-from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedShuffleSplit
 
 from genover.data import Dataset, OneHotCategoricals, load_dataset
 from genover.evaluation.metrics import align_proba, score_probabilities
+from genover.evaluation.quality import sample_quality
 from genover.evaluation.rundir import summarise, write_run_outputs
+from genover.evaluation.threshold import best_threshold
 
 log = logging.getLogger(__name__)
+_QUALITY_MAX_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,17 @@ class Method:
 
     name: str
     sampler: dict
+
+
+@dataclass
+class MethodResult:
+    """Everything one method produced over the folds."""
+
+    records: list[dict] = field(default_factory=list)
+    quality: list[dict] = field(default_factory=list)
+    curves: tuple[list, list] = field(default_factory=lambda: ([], []))
+    synthetic_view: tuple | None = None
+    seconds: float = 0.0
 
 
 def sampler_config_names() -> list[str]:
@@ -62,7 +79,11 @@ def experiment_methods(cfg: DictConfig) -> list[Method]:
 
 def _without_names(node):
     if isinstance(node, dict):
-        return {k: _without_names(v) for k, v in node.items() if not (k == "name" and "_target_" in node)}
+        return {
+            k: _without_names(v)
+            for k, v in node.items()
+            if not (k == "name" and "_target_" in node)
+        }
     if isinstance(node, list):
         return [_without_names(v) for v in node]
     return node
@@ -87,60 +108,160 @@ def check_folds(dataset: Dataset, folds: int, repeats: int) -> None:
         )
 
 
-def fold_pipeline(dataset: Dataset, method: Method, cfg: DictConfig) -> Pipeline:
+class ResampledCapture:
+    """A pass-through step after the sampler that keeps the resampled training data."""
+
+    def __init__(self):
+        self.X = self.y = None
+
+    def __call__(self, X, y):
+        self.X, self.y = X, y
+        return X, y
+
+
+def fold_pipeline(
+    dataset: Dataset,
+    method: Method,
+    cfg: DictConfig,
+    log_name: str | None = None,
+    log_dir: Path | None = None,
+) -> tuple[Pipeline, ResampledCapture]:
     """transformer -> sampler -> (one-hot for categorical-aware samplers) -> classifier."""
     sampler = build(method.sampler)
+    params = sampler.get_params(deep=False)
     mask = dataset.categorical_mask
     n_categories = [len(c.categories) for c in dataset.columns if c.is_categorical]
-    aware = "categorical_features" in sampler.get_params(deep=False) and mask.any()
+    aware = "categorical_features" in params and mask.any()
     transformer = build(cfg.transform).set_params(
         categorical_features=mask,
         n_categories=n_categories or None,
         one_hot=not aware,
         impute=dataset.impute,
     )
+    if "trainer" in params and log_dir is not None:
+        sampler.set_params(
+            trainer={**(params["trainer"] or {}), "log_dir": str(log_dir), "log_name": log_name}
+        )
+    capture = ResampledCapture()
     steps = [("transform", transformer)]
     if aware:
         codes_at = np.arange(int((~mask).sum()), mask.size)
         sampler.set_params(categorical_features=codes_at)
-        steps.append(("sampler", sampler))
-        steps.append(("one_hot", OneHotCategoricals(codes_at, n_categories)))
+        steps += [("sampler", sampler), ("one_hot", OneHotCategoricals(codes_at, n_categories))]
     else:
-        if "categorical_features" in sampler.get_params(deep=False):
+        if "categorical_features" in params:
             sampler.set_params(categorical_features=None)
         steps.append(("sampler", sampler))
+    steps.append(("capture", FunctionSampler(func=capture, validate=False)))
     steps.append(("classifier", build(cfg.classifier)))
-    return Pipeline(steps)
+    return Pipeline(steps), capture
 
 
-def evaluate_method(dataset: Dataset, method: Method, splits, cfg: DictConfig) -> list[dict]:
-    """Fit and score ``method`` on every fold; one record per fold."""
-    records = []
-    minority = dataset.minority_classes
+def model_space(pipe: Pipeline, X: np.ndarray) -> np.ndarray:
+    """Rows as the classifier sees them: the fitted transforms, skipping the samplers."""
+    for _, step in pipe.steps[:-1]:
+        if not hasattr(step, "fit_resample"):
+            X = step.transform(X)
+    return X
+
+
+def tuned_threshold(
+    dataset: Dataset, method: Method, cfg: DictConfig, train: np.ndarray, index: int
+) -> float | None:
+    """The minority threshold chosen on an inner validation split of the training fold."""
+    settings = cfg.evaluation.threshold
+    if dataset.n_classes != 2 or not settings.tune:
+        return None
+    y = dataset.y[train]
+    split = StratifiedShuffleSplit(
+        1, test_size=float(settings.val_fraction), random_state=int(cfg.seed) + index
+    )
+    inner, val = next(split.split(dataset.X[train], y))
+    if np.bincount(y[val], minlength=2).min() < 1 or np.bincount(y[inner]).min() < 2:
+        return None
+    pipe, _ = fold_pipeline(dataset, method, cfg)
+    pipe.fit(dataset.X[train][inner], y[inner])
+    pos = dataset.minority_class
+    proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
+    cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
+    return best_threshold(
+        (y[val] == pos).astype(int), proba, settings.objective, float(cfg.evaluation.beta), cost
+    )
+
+
+def synthetic_rows(pipe: Pipeline, capture: ResampledCapture, X_train: np.ndarray):
+    """(real rows, their labels, synthetic rows, synthetic labels) in the classifier's space,
+    when the sampler kept the originals and appended new rows; else None."""
+    if capture.X is None or len(capture.X) <= len(X_train):
+        return None
+    real = model_space(pipe, X_train)
+    n = len(real)
+    out = np.asarray(capture.X, dtype=float)
+    if not np.allclose(out[:n], real):
+        return None
+    return real, np.asarray(capture.y[:n]), out[n:], np.asarray(capture.y[n:])
+
+
+def fold_quality(view, seed: int) -> dict[str, float]:
+    """Sample-quality measures for each class that received synthetic rows, averaged."""
+    real, y_real, fake, y_fake = view
+    per_class = []
+    for label in np.unique(y_fake):
+        rows = fake[y_fake == label][:_QUALITY_MAX_ROWS]
+        if np.sum(y_real == label) >= 2 and len(rows) >= 2:
+            per_class.append(sample_quality(real, y_real, rows, label, seed=seed))
+    if not per_class:
+        return {}
+    return {k: float(np.nanmean([q[k] for q in per_class])) for k in per_class[0]}
+
+
+def evaluate_method(
+    dataset: Dataset, method: Method, splits, cfg: DictConfig, log_dir: Path | None = None
+) -> MethodResult:
+    """Fit and score ``method`` on every fold."""
+    result = MethodResult()
+    start = time.perf_counter()
+    folds, beta = int(cfg.folds), float(cfg.evaluation.beta)
     for index, (train, test) in enumerate(splits):
-        pipe = fold_pipeline(dataset, method, cfg)
+        repeat, fold = divmod(index, folds)
+        threshold = tuned_threshold(dataset, method, cfg, train, index)
+        pipe, capture = fold_pipeline(
+            dataset, method, cfg, f"{method.name}_r{repeat}_f{fold}", log_dir
+        )
         pipe.fit(dataset.X[train], dataset.y[train])
         proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
-        scores = score_probabilities(dataset.y[test], proba, minority)
-        records.append(
+        scores = score_probabilities(
+            dataset.y[test], proba, dataset.minority_classes, beta, threshold
+        )
+        result.records.append(
             {
                 "method": method.name,
-                "repeat": index // int(cfg.folds),
-                "fold": index % int(cfg.folds),
+                "repeat": repeat,
+                "fold": fold,
                 **{k: float(v) for k, v in scores.items()},
                 "n_train": int(len(train)),
                 "n_test": int(len(test)),
             }
         )
-    return records
+        if repeat == 0:
+            minority = dataset.minority_class
+            result.curves[0].append(dataset.y[test] == minority)
+            result.curves[1].append(proba[:, minority])
+        view = synthetic_rows(pipe, capture, dataset.X[train])
+        if view is not None and cfg.evaluation.quality:
+            result.quality.append(fold_quality(view, int(cfg.seed)))
+            if result.synthetic_view is None:
+                result.synthetic_view = view
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def run(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     """Run the experiment described by ``cfg``; write outputs to ``output_dir`` if given.
 
     Returns the ``metrics.json`` payload: dataset summary, per-method mean/std of every
-    metric, and the per-fold records. A method that fails is recorded with its error while
-    the others still run.
+    metric, sample quality, and the per-fold records. A method that fails is recorded with
+    its error while the others still run.
     """
     dataset = load_dataset(
         cfg.data,
@@ -154,16 +275,17 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     splits = list(splitter.split(dataset.X, dataset.y))
     log.info("%s: %s", dataset.name, dataset.summary())
-    records, failures, timings = [], {}, {}
-    for method in experiment_methods(cfg):
-        start = time.perf_counter()
+    out = Path(output_dir) if output_dir is not None else None
+    log_dir = out / "tensorboard" / "generators" if out is not None else None
+    methods = experiment_methods(cfg)
+    results, failures = {}, {}
+    for method in methods:
         try:
-            records.extend(evaluate_method(dataset, method, splits, cfg))
+            results[method.name] = evaluate_method(dataset, method, splits, cfg, log_dir)
         except (ValueError, RuntimeError) as err:
             log.error("method %s failed on %s: %s", method.name, dataset.name, err)
             failures[method.name] = f"{type(err).__name__}: {err}"
-        timings[method.name] = time.perf_counter() - start
-    payload = summarise(dataset, cfg, experiment_methods(cfg), records, failures)
-    if output_dir is not None:
-        write_run_outputs(Path(output_dir), payload, records, timings)
+    payload = summarise(dataset, cfg, methods, results, failures)
+    if out is not None:
+        write_run_outputs(out, payload, results, dataset, cfg)
     return payload

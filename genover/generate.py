@@ -69,8 +69,10 @@ def impute_frame(frame: pd.DataFrame, strategy: str) -> pd.DataFrame:
         if not column.isna().any():
             continue
         numeric = pd.api.types.is_numeric_dtype(column) and strategy != "most_frequent"
-        fill = getattr(column, "median" if strategy == "median" else "mean")() if numeric else (
-            column.mode().iloc[0]
+        fill = (
+            getattr(column, "median" if strategy == "median" else "mean")()
+            if numeric
+            else (column.mode().iloc[0])
         )
         frame[name] = column.fillna(fill)
     return frame
@@ -122,14 +124,22 @@ def _npz_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 def generate(cfg: DictConfig) -> dict:
     """Fit ``cfg.sampler`` on ``cfg.data`` and write the augmented table; return the manifest."""
     path, manifest_path = output_paths(str(cfg.out), bool(cfg.overwrite))
-    dataset = load_dataset(cfg.data, target=cfg.get("target"), categorical=cfg.get("categorical"),
-                           impute=cfg.get("impute"), seed=int(cfg.seed))
+    dataset = load_dataset(
+        cfg.data,
+        target=cfg.get("target"),
+        categorical=cfg.get("categorical"),
+        impute=cfg.get("impute"),
+        seed=int(cfg.seed),
+    )
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
     if "categorical_features" in sampler.get_params(deep=False) and cfg.get("categorical"):
         declared = set(cfg.categorical)
-        sampler.set_params(categorical_features=[c for c in features.columns
-                                                 if c in declared or not _numeric(features[c])])
+        sampler.set_params(
+            categorical_features=[
+                c for c in features.columns if c in declared or not _numeric(features[c])
+            ]
+        )
     start = time.perf_counter()
     X_res, y_res = sampler.fit_resample(features, labels)
     seconds = time.perf_counter() - start
@@ -168,4 +178,3 @@ def _version() -> str:
     from genover import __version__
 
     return __version__
-

@@ -50,8 +50,13 @@ class ClassBalancedLoss(nn.Module):
 
     needs_cosine_head = False
 
-    def __init__(self, counts: Sequence[int], weighting: str = "none", beta: float = 0.999,
-                 drw_fraction: float | None = None):
+    def __init__(
+        self,
+        counts: Sequence[int],
+        weighting: str = "none",
+        beta: float = 0.999,
+        drw_fraction: float | None = None,
+    ):
         super().__init__()
         self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.float32))
         self.register_buffer("class_weight", class_weights(counts, weighting, beta))
@@ -93,9 +98,15 @@ class FocalLoss(ClassBalancedLoss):
     any other scheme a cost-sensitive hybrid.
     """
 
-    def __init__(self, counts: Sequence[int], gamma: float = 2.0,
-                 alpha: float | Sequence[float] | None = None, weighting: str = "none",
-                 beta: float = 0.999, drw_fraction: float | None = None):
+    def __init__(
+        self,
+        counts: Sequence[int],
+        gamma: float = 2.0,
+        alpha: float | Sequence[float] | None = None,
+        weighting: str = "none",
+        beta: float = 0.999,
+        drw_fraction: float | None = None,
+    ):
         super().__init__(counts, weighting, beta, drw_fraction)
         self.gamma = gamma
         self.register_buffer("alpha", self._alpha_vector(alpha, counts))
@@ -151,8 +162,15 @@ class _CosineMarginLoss(ClassBalancedLoss):
 
     needs_cosine_head = True
 
-    def __init__(self, counts, margins: torch.Tensor, s: float, weighting: str, beta: float,
-                 drw_fraction: float | None):
+    def __init__(
+        self,
+        counts,
+        margins: torch.Tensor,
+        s: float,
+        weighting: str,
+        beta: float,
+        drw_fraction: float | None,
+    ):
         super().__init__(counts, weighting, beta, drw_fraction)
         self.s = s
         self.register_buffer("margins", margins.float())
@@ -169,9 +187,15 @@ class LDAMLoss(_CosineMarginLoss):
     """LDAM (Cao et al. 2019): margins proportional to N_c ** -1/4, the largest equal to
     ``max_margin``. Pair with DRW via ``drw_fraction`` (effective-number weights by default)."""
 
-    def __init__(self, counts: Sequence[int], max_margin: float = 0.5, s: float = 30.0,
-                 drw_fraction: float | None = 0.8, weighting: str = "effective_number",
-                 beta: float = 0.9999):
+    def __init__(
+        self,
+        counts: Sequence[int],
+        max_margin: float = 0.5,
+        s: float = 30.0,
+        drw_fraction: float | None = 0.8,
+        weighting: str = "effective_number",
+        beta: float = 0.9999,
+    ):
         n = torch.as_tensor(counts, dtype=torch.float64).clamp(min=1)
         raw = n.pow(-0.25)
         super().__init__(counts, raw * (max_margin / raw.max()), s, weighting, beta, drw_fraction)
@@ -181,9 +205,16 @@ class LargeMarginCosineLoss(_CosineMarginLoss):
     """Large-margin cosine loss (CosFace, Wang et al. 2018) with class-balanced margins
     m_c = m0 * (N_max / N_c) ** alpha."""
 
-    def __init__(self, counts: Sequence[int], m0: float = 0.1, alpha: float = 0.25,
-                 s: float = 30.0, weighting: str = "none", beta: float = 0.999,
-                 drw_fraction: float | None = None):
+    def __init__(
+        self,
+        counts: Sequence[int],
+        m0: float = 0.1,
+        alpha: float = 0.25,
+        s: float = 30.0,
+        weighting: str = "none",
+        beta: float = 0.999,
+        drw_fraction: float | None = None,
+    ):
         n = torch.as_tensor(counts, dtype=torch.float64).clamp(min=1)
         super().__init__(counts, m0 * (n.max() / n).pow(alpha), s, weighting, beta, drw_fraction)
 

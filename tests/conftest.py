@@ -20,6 +20,7 @@ FAST_GENERATOR = [
     "sampler.trainer.max_epochs=2",
     "sampler.trainer.val_every=1",
     "sampler.model.hidden=[16]",
+    "sampler.amount_grid=null",
 ]
 
 

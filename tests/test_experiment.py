@@ -44,10 +44,14 @@ def test_no_test_fold_row_reaches_any_fit(compose_cfg, tmp_path):
     splits = RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0).split(data.X, data.y)
     train_sets = [set(train.tolist()) for train, _ in splits]
     fits = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [f["stage"] for f in fits] == ["transform", "sampler", "classifier"] * 6
+    # Per fold: an inner fit that tunes the threshold, then the fit on the whole training fold.
+    assert [f["stage"] for f in fits] == ["transform", "sampler", "classifier"] * 12
     for index, fit in enumerate(fits):
-        train = train_sets[index // 3]
-        assert set(fit["ids"]) == train, f"{fit['stage']} saw rows outside its training fold"
+        train = train_sets[index // 6]
+        if index % 6 < 3:
+            assert set(fit["ids"]) < train, f"inner {fit['stage']} saw rows outside its fold"
+        else:
+            assert set(fit["ids"]) == train, f"{fit['stage']} saw rows outside its fold"
 
 
 def test_same_seed_gives_byte_identical_metrics(compose_cfg, tmp_path):
@@ -72,7 +76,7 @@ def test_same_seed_gives_byte_identical_metrics(compose_cfg, tmp_path):
 
 
 def test_end_to_end_outputs_on_a_keel_dataset(compose_cfg, tmp_path, caplog_info):
-    cfg = compose_cfg("data=keel:new_thyroid1", "folds=3", tiny=False)
+    cfg = compose_cfg("data=keel:new_thyroid1", "folds=3", "sampler=adasyn", tiny=False)
     result = run(cfg, output_dir=tmp_path)
     assert list(result["methods"]) == ["adasyn", "none", "smote"]
     for name, method in result["methods"].items():

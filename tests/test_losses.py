@@ -23,18 +23,23 @@ Y = torch.tensor([0, 1, 1])
 
 
 def _log_softmax_rows(raw, y):
-    return [raw[i, y[i]].item() - math.log(sum(math.exp(v) for v in raw[i].tolist())) for i in range(len(y))]
+    return [
+        raw[i, y[i]].item() - math.log(sum(math.exp(v) for v in raw[i].tolist()))
+        for i in range(len(y))
+    ]
 
 
 def test_weighting_schemes_by_hand():
     n = [90.0, 10.0]
     inv = [100 / 90, 100 / 10]
     assert class_weights(n, "inverse").tolist() == pytest.approx([2 * w / sum(inv) for w in inv])
-    sq = [90 ** -0.5, 10 ** -0.5]
+    sq = [90**-0.5, 10**-0.5]
     assert class_weights(n, "sqrt_inverse").tolist() == pytest.approx([2 * w / sum(sq) for w in sq])
     b = 0.99
     en = [(1 - b) / (1 - b**90), (1 - b) / (1 - b**10)]
-    assert class_weights(n, "effective_number", b).tolist() == pytest.approx([2 * w / sum(en) for w in en])
+    assert class_weights(n, "effective_number", b).tolist() == pytest.approx(
+        [2 * w / sum(en) for w in en]
+    )
     assert class_weights(n, "none").tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="unknown weighting 'cubic'"):
         class_weights(n, "cubic")
@@ -43,14 +48,20 @@ def test_weighting_schemes_by_hand():
 def test_effective_number_limits():
     n = [500, 50, 5]
     torch.testing.assert_close(class_weights(n, "effective_number", 0.0), torch.ones(3))
-    torch.testing.assert_close(class_weights(n, "effective_number", 0.999999),
-                               class_weights(n, "inverse"), rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(
+        class_weights(n, "effective_number", 0.999999),
+        class_weights(n, "inverse"),
+        rtol=1e-3,
+        atol=1e-3,
+    )
 
 
 def test_weighted_ce_by_hand():
     w = class_weights(COUNTS, "inverse")
     lp = _log_softmax_rows(RAW, Y)
-    expected = -sum(w[Y[i]].item() * lp[i] for i in range(3)) / sum(w[Y[i]].item() for i in range(3))
+    expected = -sum(w[Y[i]].item() * lp[i] for i in range(3)) / sum(
+        w[Y[i]].item() for i in range(3)
+    )
     assert CrossEntropyLoss(COUNTS, "inverse")(RAW, Y).item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -72,7 +83,7 @@ def test_multiclass_focal_softmax_form_by_hand():
     y = torch.tensor([1, 2])
     loss = FocalLoss([50, 30, 5], gamma=1.5)(raw, y).item()
     lp = _log_softmax_rows(raw, y)
-    expected = sum(-(1 - math.exp(v)) ** 1.5 * v for v in lp) / 2
+    expected = sum(-((1 - math.exp(v)) ** 1.5) * v for v in lp) / 2
     assert loss == pytest.approx(expected, rel=1e-5)
 
 
@@ -96,7 +107,7 @@ def test_balanced_softmax_by_hand_and_uniform_prior_is_ce():
 def test_ldam_margins_and_value_by_hand():
     counts = [1000, 100, 10]
     loss = LDAMLoss(counts, max_margin=0.5, s=10.0, drw_fraction=None, weighting="none")
-    raw_m = [c ** -0.25 for c in counts]
+    raw_m = [c**-0.25 for c in counts]
     expected_m = [0.5 * m / max(raw_m) for m in raw_m]
     assert loss.margins.tolist() == pytest.approx(expected_m)
     assert loss.margins.max().item() == pytest.approx(0.5)
@@ -114,7 +125,9 @@ def test_drw_switches_weights_on_late():
     loss.set_epoch(4, 10)
     assert loss.active_weight() is None
     loss.set_epoch(5, 10)
-    torch.testing.assert_close(loss.active_weight(), class_weights(COUNTS, "effective_number", 0.9999))
+    torch.testing.assert_close(
+        loss.active_weight(), class_weights(COUNTS, "effective_number", 0.9999)
+    )
 
 
 def test_lmcl_class_balanced_margins_by_hand():

@@ -60,10 +60,27 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "log_dir": [str, None],
     }
 
-    def __init__(self, hidden=(128, 64), dropout=0.1, batch_norm=False, loss="ce", lr=1e-3,
-                 weight_decay=1e-4, max_epochs=100, batch_size=256, patience=20,
-                 val_fraction=0.15, sampling="instance", decoupled=None, tau=1.0, crt_epochs=30,
-                 random_state=None, accelerator="auto", precision="auto", log_dir=None):
+    def __init__(
+        self,
+        hidden=(128, 64),
+        dropout=0.1,
+        batch_norm=False,
+        loss="ce",
+        lr=1e-3,
+        weight_decay=1e-4,
+        max_epochs=100,
+        batch_size=256,
+        patience=20,
+        val_fraction=0.15,
+        sampling="instance",
+        decoupled=None,
+        tau=1.0,
+        crt_epochs=30,
+        random_state=None,
+        accelerator="auto",
+        precision="auto",
+        log_dir=None,
+    ):
         self.hidden = hidden
         self.dropout = dropout
         self.batch_norm = batch_norm
@@ -91,10 +108,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return self.loss(counts.tolist())
 
     def _settings(self, max_epochs: int, stage: str, min_epochs: int = 0) -> TrainSettings:
-        return TrainSettings(max_epochs=max_epochs, min_epochs=min_epochs,
-                             patience=self.patience, val_every=1,
-                             accelerator=self.accelerator, precision=self.precision,
-                             log_dir=self.log_dir, log_name=f"mlp_{stage}")
+        return TrainSettings(
+            max_epochs=max_epochs,
+            min_epochs=min_epochs,
+            patience=self.patience,
+            val_every=1,
+            accelerator=self.accelerator,
+            precision=self.precision,
+            log_dir=self.log_dir,
+            log_name=f"mlp_{stage}",
+        )
 
     def fit(self, X, y):
         self._validate_params()
@@ -113,15 +136,23 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            self.module_ = MLPNet(X.shape[1], loss, self.hidden, self.dropout, self.batch_norm,
-                                  self.lr, self.weight_decay)
+            self.module_ = MLPNet(
+                X.shape[1],
+                loss,
+                self.hidden,
+                self.dropout,
+                self.batch_norm,
+                self.lr,
+                self.weight_decay,
+            )
             self._train_stages(X, y_idx, seed)
         return self
 
     def _data(self, X, y_idx, seed, mode: str, epochs: int) -> TabularDataModule:
         sampling = functools.partial(ClassSampling, mode=mode, total_epochs=epochs)
-        return TabularDataModule(X, y_idx, self.batch_size, self.val_fraction, seed,
-                                 sampling=sampling)
+        return TabularDataModule(
+            X, y_idx, self.batch_size, self.val_fraction, seed, sampling=sampling
+        )
 
     def _train_stages(self, X, y_idx, seed) -> None:
         data = self._data(X, y_idx, seed, self.sampling, self.max_epochs)

@@ -49,9 +49,16 @@ class MLPNet(pl.LightningModule):
 
     monitor = ("val/ap", "max")
 
-    def __init__(self, in_dim: int, loss: ClassBalancedLoss, hidden: Sequence[int] = (128, 64),
-                 dropout: float = 0.1, batch_norm: bool = False, lr: float = 1e-3,
-                 weight_decay: float = 1e-4):
+    def __init__(
+        self,
+        in_dim: int,
+        loss: ClassBalancedLoss,
+        hidden: Sequence[int] = (128, 64),
+        dropout: float = 0.1,
+        batch_norm: bool = False,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+    ):
         super().__init__()
         self.save_hyperparameters(ignore=["loss"])
         hidden = list(hidden)

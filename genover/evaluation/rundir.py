@@ -1,4 +1,5 @@
-"""What one run leaves in its directory: metrics.json, folds.csv, timings.json, TensorBoard."""
+"""What one run leaves in its directory: metrics.json, folds.csv, timings.json, plots and
+TensorBoard scalars and PR curves."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
@@ -17,28 +19,37 @@ log = logging.getLogger(__name__)
 _ID_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test")
 
 
-def summarise(dataset, cfg: DictConfig, methods, records: list[dict], failures: dict) -> dict:
-    """The ``metrics.json`` payload: mean and std over folds for each method and metric."""
-    frame = pd.DataFrame(records)
-    summary = {}
+def _mean_std(frame: pd.DataFrame) -> dict:
+    return {
+        c: {"mean": float(frame[c].mean()), "std": float(frame[c].std(ddof=0))}
+        for c in frame.columns
+    }
+
+
+def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) -> dict:
+    """The ``metrics.json`` payload: mean and std over folds per method and metric, and the
+    mean sample quality of methods that generated rows."""
+    summary, records = {}, []
     for method in methods:
         if method.name in failures:
             summary[method.name] = {"status": "failed", "error": failures[method.name]}
             continue
-        rows = frame[frame["method"] == method.name]
-        metric_cols = [c for c in rows.columns if c not in _ID_COLUMNS]
+        result = results[method.name]
+        records += result.records
+        frame = pd.DataFrame(result.records).drop(columns=list(_ID_COLUMNS))
         summary[method.name] = {
             "status": "ok",
             "sampler": method.sampler,
-            "metrics": {
-                m: {"mean": float(rows[m].mean()), "std": float(rows[m].std(ddof=0))}
-                for m in metric_cols
-            },
+            "metrics": _mean_std(frame),
         }
+        quality = [q for q in result.quality if q]
+        if quality:
+            summary[method.name]["sample_quality"] = _mean_std(pd.DataFrame(quality))
     return {
         "dataset": dataset.summary(),
         "classifier": OmegaConf.to_container(cfg.classifier, resolve=True),
         "cv": {"folds": int(cfg.folds), "repeats": int(cfg.repeats), "seed": int(cfg.seed)},
+        "evaluation": OmegaConf.to_container(cfg.evaluation, resolve=True),
         "headline": "ap",
         "methods": summary,
         "folds": records,
@@ -58,35 +69,68 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-def write_run_outputs(out: Path, payload: dict, records: list[dict], timings: dict) -> None:
-    """metrics.json (deterministic), folds.csv, timings.json and TensorBoard scalars."""
+def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: DictConfig) -> None:
+    """metrics.json (deterministic), folds.csv, timings.json, plots and TensorBoard."""
     metrics = {k: v for k, v in payload.items() if k != "folds"}
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(out / "folds.csv", pd.DataFrame(records).to_csv(index=False))
-    atomic_write_text(
-        out / "timings.json", json.dumps({k: round(v, 3) for k, v in timings.items()}) + "\n"
-    )
-    write_tensorboard(out / "tensorboard", payload)
+    atomic_write_text(out / "folds.csv", pd.DataFrame(payload["folds"]).to_csv(index=False))
+    timings = {name: round(r.seconds, 3) for name, r in results.items()}
+    atomic_write_text(out / "timings.json", json.dumps(timings, indent=2) + "\n")
+    curves = {
+        name: (np.concatenate(r.curves[0]), np.concatenate(r.curves[1]))
+        for name, r in results.items()
+        if r.curves[0]
+    }
+    write_tensorboard(out / "tensorboard", payload, curves)
+    if cfg.evaluation.plots:
+        write_plots(out / "plots", curves, results, dataset)
     log.info("results in %s\n%s", out, format_table(payload))
 
 
-def write_tensorboard(log_dir: Path, payload: dict) -> None:
-    """Per-fold scalars (step = fold index) and the fold means, one tag per method/metric."""
+def write_plots(folder: Path, curves: dict, results: dict, dataset) -> None:
+    from genover.evaluation.plots import plot_pr_curves, plot_roc_curves, plot_synthetic_pca
+
+    if curves:
+        title = f"{dataset.name}: minority class {dataset.class_names[dataset.minority_class]!r}"
+        plot_pr_curves(curves, folder / "pr_curves.png", title)
+        plot_roc_curves(curves, folder / "roc_curves.png", title)
+    for name, result in results.items():
+        if result.synthetic_view is None:
+            continue
+        real, y_real, fake, y_fake = result.synthetic_view
+        label = dataset.minority_class
+        plot_synthetic_pca(
+            real[y_real == label],
+            fake[y_fake == label],
+            real[y_real != label],
+            folder / f"synthetic_pca_{name}.png",
+            f"{name} on {dataset.name} (fold 1)",
+        )
+
+
+def write_tensorboard(log_dir: Path, payload: dict, curves: dict) -> None:
+    """Per-fold scalars (step = fold index), fold means, and pooled PR curves."""
     from torch.utils.tensorboard import SummaryWriter
 
     with SummaryWriter(log_dir=str(log_dir)) as writer:
-        for step, record in enumerate(r for r in payload["folds"]):
+        steps: dict[str, int] = {}
+        for record in payload["folds"]:
+            step = steps[record["method"]] = steps.get(record["method"], -1) + 1
             for metric in SUMMARY_METRICS:
                 if metric in record:
                     writer.add_scalar(f"{record['method']}/{metric}", record[metric], step)
         for name, result in payload["methods"].items():
             for metric, stats in result.get("metrics", {}).items():
-                writer.add_scalar(f"summary/{metric}/{name}", stats["mean"], 0)
+                if metric in SUMMARY_METRICS:
+                    writer.add_scalar(f"summary/{metric}/{name}", stats["mean"], 0)
+        for name, (truth, scores) in curves.items():
+            writer.add_pr_curve(f"pr_curve/{name}", truth.astype(int), scores, 0)
 
 
 def format_table(payload: dict) -> str:
     """A compact per-method table of mean ± std, AP first."""
-    header = ["method", *SUMMARY_METRICS]
+    shown = ("ap", "roc_auc", "f1", "fbeta_tuned", "mcc", "gmean", "balanced_accuracy")
+    header = ["method", *shown]
     rows = []
     for name, result in payload["methods"].items():
         if result["status"] != "ok":
@@ -97,7 +141,7 @@ def format_table(payload: dict) -> str:
             [name]
             + [
                 f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-"
-                for m in SUMMARY_METRICS
+                for m in shown
             ]
         )
     widths = [

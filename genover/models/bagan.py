@@ -86,7 +86,9 @@ def fit_class_gaussians(
         k = shrinkage * dim
         cov = (n_c * own + k * pooled) / (n_c + k)
         means.append(mean)
-        chols.append(torch.linalg.cholesky(cov + 1e-6 * torch.eye(dim, dtype=z.dtype, device=z.device)))
+        chols.append(
+            torch.linalg.cholesky(cov + 1e-6 * torch.eye(dim, dtype=z.dtype, device=z.device))
+        )
     return torch.stack(means).float(), torch.stack(chols).float()
 
 
@@ -149,13 +151,20 @@ class BAGAN(TabularGenerator):
         self.manual_backward(loss_g)
         opt_g.step()
         self.untoggle_optimizer(opt_g)
-        self.log_dict({"train/loss_d": loss_d, "train/loss_g": loss_g}, on_step=False,
-                      on_epoch=True, batch_size=x.shape[0])
+        self.log_dict(
+            {"train/loss_d": loss_d, "train/loss_g": loss_g},
+            on_step=False,
+            on_epoch=True,
+            batch_size=x.shape[0],
+        )
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        self.log("val/d_accuracy", (self.discriminator(x).argmax(1) == y).float().mean(),
-                 batch_size=x.shape[0])
+        self.log(
+            "val/d_accuracy",
+            (self.discriminator(x).argmax(1) == y).float().mean(),
+            batch_size=x.shape[0],
+        )
 
     def configure_optimizers(self):
         betas = (0.5, 0.9)

@@ -59,8 +59,12 @@ class CVAE(TabularGenerator):
     def training_step(self, batch, batch_idx):
         recon, kl = self.elbo_terms(*batch)
         loss = recon + self.kl_weight() * kl
-        self.log_dict({"train/loss": loss, "train/recon": recon, "train/kl": kl}, on_step=False,
-                      on_epoch=True, batch_size=batch[0].shape[0])
+        self.log_dict(
+            {"train/loss": loss, "train/recon": recon, "train/kl": kl},
+            on_step=False,
+            on_epoch=True,
+            batch_size=batch[0].shape[0],
+        )
         return loss
 
     def validation_step(self, batch, batch_idx):

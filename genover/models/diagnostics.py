@@ -17,8 +17,9 @@ def rbf_mmd(a: torch.Tensor, b: torch.Tensor, scales=(0.5, 1.0, 2.0)) -> torch.T
 
 
 @torch.no_grad()
-def validation_mmd(module, val_x: torch.Tensor, val_y: torch.Tensor, seed: int = 0,
-                   max_rows: int = 256) -> torch.Tensor:
+def validation_mmd(
+    module, val_x: torch.Tensor, val_y: torch.Tensor, seed: int = 0, max_rows: int = 256
+) -> torch.Tensor:
     """Mean over classes of the MMD between generated rows and held-out real rows."""
     generator = torch.Generator(device=module.device).manual_seed(seed)
     val_x, val_y = val_x.to(module.device), val_y.to(module.device)

@@ -46,7 +46,9 @@ class TableCodec:
         spec = np.asarray(spec)
         if spec.dtype == bool:
             if spec.size != n:
-                raise ValueError(f"categorical_features mask has {spec.size} entries for {n} columns.")
+                raise ValueError(
+                    f"categorical_features mask has {spec.size} entries for {n} columns."
+                )
             return np.flatnonzero(spec).tolist()
         if spec.dtype.kind in "US" or spec.dtype == object:
             missing = [s for s in spec if s not in self.columns]
@@ -128,8 +130,9 @@ class ModelEncoder:
             raise ValueError(f"numeric_transform={numeric!r}; use 'quantile' or 'standard'.")
         self.numeric = numeric
 
-    def fit(self, codes: np.ndarray, categorical: list[int], n_categories: list[int],
-            integer: list[int]) -> ModelEncoder:
+    def fit(
+        self, codes: np.ndarray, categorical: list[int], n_categories: list[int], integer: list[int]
+    ) -> ModelEncoder:
         self.categorical = list(categorical)
         self.n_categories = list(n_categories)
         self.numeric_idx = [j for j in range(codes.shape[1]) if j not in set(self.categorical)]
@@ -137,9 +140,12 @@ class ModelEncoder:
         num = codes[:, self.numeric_idx]
         if self.numeric_idx:
             self.scaler = (
-                QuantileTransformer(n_quantiles=max(2, min(1000, len(codes))),
-                                    output_distribution="normal", subsample=100_000,
-                                    random_state=0)
+                QuantileTransformer(
+                    n_quantiles=max(2, min(1000, len(codes))),
+                    output_distribution="normal",
+                    subsample=100_000,
+                    random_state=0,
+                )
                 if self.numeric == "quantile"
                 else StandardScaler()
             ).fit(num)

@@ -48,6 +48,10 @@ class NeighbourFilter:
         order = np.argsort(np.concatenate(shares), kind="stable")[: n - have]
         log.warning(
             "class %s: only %d of %d synthetic rows passed the neighbour filter; filling "
-            "with the %d least-contested rejected rows.", label, have, n, n - have
+            "with the %d least-contested rejected rows.",
+            label,
+            have,
+            n,
+            n - have,
         )
         return np.vstack([*kept, np.vstack(rejected)[order]])

@@ -115,11 +115,22 @@ class GenerativeOverSampler(BaseOverSampler):
         self.filter_neighbors = filter_neighbors
         self.amount_grid = amount_grid
 
-    def _train_module(self, data: TabularDataModule, layout: TabularLayout, num_classes: int,
-                      settings: TrainSettings, seed: int):
+    def _train_module(
+        self,
+        data: TabularDataModule,
+        layout: TabularLayout,
+        num_classes: int,
+        settings: TrainSettings,
+        seed: int,
+    ):
         """Build the generator module from ``model`` and train it (subclasses may extend)."""
-        module = self._build(self.module_class, layout=layout, num_classes=num_classes,
-                             lr=self.lr, **(self.model or {}))
+        module = self._build(
+            self.module_class,
+            layout=layout,
+            num_classes=num_classes,
+            lr=self.lr,
+            **(self.model or {}),
+        )
         self.train_result_ = train_module(module, data, settings, seed)
         return module
 
@@ -162,7 +173,11 @@ class GenerativeOverSampler(BaseOverSampler):
         )
         settings = self._settings()
         data = TabularDataModule(
-            encoder.transform(codes), y_idx, self.batch_size, self.val_fraction, seed,
+            encoder.transform(codes),
+            y_idx,
+            self.batch_size,
+            self.val_fraction,
+            seed,
             self.class_balance,
         )
         with torch.random.fork_rng(devices=_cuda_devices()):
@@ -259,9 +274,7 @@ def proxy_minority_ap(data: TabularDataModule, extra: list[tuple[np.ndarray, int
     counts = np.bincount(val_y, minlength=proba.shape[1])
     rare = [c for c in range(len(counts)) if 0 < counts[c] < counts.max()]
     column = {c: i for i, c in enumerate(clf.classes_)}
-    return float(np.mean([
-        average_precision_score(val_y == c, proba[:, column[c]]) for c in rare
-    ]))
+    return float(np.mean([average_precision_score(val_y == c, proba[:, column[c]]) for c in rare]))
 
 
 def _cuda_devices() -> list[int]:
@@ -285,7 +298,9 @@ def _warn_tiny_classes(classes, y_idx: np.ndarray, strategy: dict) -> None:
         if n > 0 and have < _FEW_ROWS:
             log.warning(
                 "class %r has %d row(s): its generated rows come from the class embedding "
-                "learnt on so few examples and will sit close to them.", label, have
+                "learnt on so few examples and will sit close to them.",
+                label,
+                have,
             )
 
 

@@ -54,12 +54,22 @@ class BAGANSampler(GenerativeOverSampler):
         )
         self.pretrain_result_ = train_module(autoencoder, data, ae_settings, seed)
         means, chols = fit_class_gaussians(
-            autoencoder.encoder, data.x_all.to(autoencoder.device),
-            data.y_all.to(autoencoder.device), num_classes, shrinkage,
+            autoencoder.encoder,
+            data.x_all.to(autoencoder.device),
+            data.y_all.to(autoencoder.device),
+            num_classes,
+            shrinkage,
         )
         gan_lr = options.pop("gan_lr", 2e-4)
-        module = self._build(BAGAN, autoencoder=autoencoder, num_classes=num_classes,
-                             class_means=means, class_chols=chols, lr=gan_lr, **options)
+        module = self._build(
+            BAGAN,
+            autoencoder=autoencoder,
+            num_classes=num_classes,
+            class_means=means,
+            class_chols=chols,
+            lr=gan_lr,
+            **options,
+        )
         start_state = copy.deepcopy(module.state_dict())
         start_score = (
             float(validation_mmd(module, data.val_x, data.val_y, seed))

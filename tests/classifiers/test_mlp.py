@@ -21,10 +21,8 @@ FAST = dict(hidden=(16,), max_epochs=3, patience=2, random_state=0)
 
 def _skips(estimator) -> dict:
     return {
-        "check_sample_weight_equivalence_on_dense_data":
-            "fit has no sample_weight; imbalance is handled by the loss",
-        "check_classifiers_train":
-            "3 epochs on a tiny net cannot reach sklearn's accuracy bar",
+        "check_sample_weight_equivalence_on_dense_data": "fit has no sample_weight; imbalance is handled by the loss",
+        "check_classifiers_train": "3 epochs on a tiny net cannot reach sklearn's accuracy bar",
     }
 
 
@@ -35,8 +33,15 @@ def test_sklearn_estimator_contract(estimator, check):
 
 @pytest.fixture(scope="module")
 def imbalanced():
-    X, y = make_classification(n_samples=2040, n_features=8, n_informative=5, weights=[50 / 51],
-                               class_sep=0.8, flip_y=0.0, random_state=3)
+    X, y = make_classification(
+        n_samples=2040,
+        n_features=8,
+        n_informative=5,
+        weights=[50 / 51],
+        class_sep=0.8,
+        flip_y=0.0,
+        random_state=3,
+    )
     return X.astype(np.float32), y
 
 
@@ -45,21 +50,31 @@ def test_weighting_improves_minority_recall_at_the_same_budget(imbalanced):
     X, y = imbalanced
     budget = dict(hidden=(32,), max_epochs=15, val_fraction=0.0, random_state=0)
     recalls = {}
-    for name, loss in [("ce", "ce"),
-                       ("weighted", functools.partial(CrossEntropyLoss, weighting="inverse")),
-                       ("focal", functools.partial(FocalLoss, gamma=2.0, alpha=0.9))]:
+    for name, loss in [
+        ("ce", "ce"),
+        ("weighted", functools.partial(CrossEntropyLoss, weighting="inverse")),
+        ("focal", functools.partial(FocalLoss, gamma=2.0, alpha=0.9)),
+    ]:
         clf = MLPClassifier(loss=loss, **budget).fit(X[:1530], y[:1530])
         recalls[name] = recall_score(y[1530:], clf.predict(X[1530:]))
     assert recalls["weighted"] > recalls["ce"] + 0.2, recalls
     assert recalls["focal"] > recalls["ce"], recalls
 
 
-@pytest.mark.parametrize("options", [
-    dict(loss="balanced_softmax"), dict(loss="ldam"), dict(loss="lmcl"),
-    dict(loss="focal", sampling="curriculum"), dict(loss="ce", sampling="class_balanced"),
-    dict(loss="ce", decoupled="crt", crt_epochs=2), dict(loss="ce", decoupled="tau_norm"),
-    dict(loss="ce", batch_norm=True, decoupled="crt", crt_epochs=2),
-], ids=str)
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(loss="balanced_softmax"),
+        dict(loss="ldam"),
+        dict(loss="lmcl"),
+        dict(loss="focal", sampling="curriculum"),
+        dict(loss="ce", sampling="class_balanced"),
+        dict(loss="ce", decoupled="crt", crt_epochs=2),
+        dict(loss="ce", decoupled="tau_norm"),
+        dict(loss="ce", batch_norm=True, decoupled="crt", crt_epochs=2),
+    ],
+    ids=str,
+)
 def test_every_strategy_trains_and_predicts_probabilities(imbalanced, options):
     X, y = imbalanced
     clf = MLPClassifier(**{**FAST, **options}).fit(X[:600], y[:600])
@@ -70,7 +85,9 @@ def test_every_strategy_trains_and_predicts_probabilities(imbalanced, options):
 
 def test_crt_keeps_features_and_retrains_the_head(imbalanced):
     X, y = imbalanced
-    clf = MLPClassifier(**{**FAST, "max_epochs": 2}, decoupled="crt", crt_epochs=2).fit(X[:400], y[:400])
+    clf = MLPClassifier(**{**FAST, "max_epochs": 2}, decoupled="crt", crt_epochs=2).fit(
+        X[:400], y[:400]
+    )
     assert not any(p.requires_grad for p in clf.module_.features.parameters())
     assert all(p.requires_grad for p in clf.module_.head.parameters())
 

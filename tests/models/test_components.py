@@ -25,8 +25,12 @@ def test_schedules_are_valid_noise_levels():
         assert (alpha_bar[1:] < alpha_bar[:-1]).all() and alpha_bar[-1] < 0.05
     # Nichol & Dhariwal's closed form for alpha_bar at the midpoint
     s = 0.008
-    expected = math.cos((0.5 + s) / (1 + s) * math.pi / 2) ** 2 / math.cos(s / (1 + s) * math.pi / 2) ** 2
-    assert torch.cumprod(1 - cosine_beta_schedule(1000), 0)[499].item() == pytest.approx(expected, rel=1e-2)
+    expected = (
+        math.cos((0.5 + s) / (1 + s) * math.pi / 2) ** 2 / math.cos(s / (1 + s) * math.pi / 2) ** 2
+    )
+    assert torch.cumprod(1 - cosine_beta_schedule(1000), 0)[499].item() == pytest.approx(
+        expected, rel=1e-2
+    )
     with pytest.raises(ValueError, match="unknown noise schedule 'sigmoid'"):
         make_schedule("sigmoid", 10)
 
@@ -76,7 +80,9 @@ def test_mixed_nll_matches_the_formula():
     assert head.nll(out, x).item() == pytest.approx(gaussian + ce, rel=1e-6)
     drawn = head.sample(out.repeat(500, 1), torch.Generator().manual_seed(0))
     assert torch.all(drawn[:, 1:].sum(1) == 1)
-    assert drawn[:, 3].mean().item() == pytest.approx(math.exp(3) / (math.exp(1) + math.exp(2) + math.exp(3)), abs=0.06)
+    assert drawn[:, 3].mean().item() == pytest.approx(
+        math.exp(3) / (math.exp(1) + math.exp(2) + math.exp(3)), abs=0.06
+    )
 
 
 def test_tensor_batches_cover_each_row_once_and_balance_on_request():

@@ -12,7 +12,11 @@ class ResidualBlock(nn.Module):
     def __init__(self, dim: int, dropout: float):
         super().__init__()
         self.net = nn.Sequential(
-            nn.LayerNorm(dim), nn.Linear(dim, dim), nn.SiLU(), nn.Dropout(dropout), nn.Linear(dim, dim)
+            nn.LayerNorm(dim),
+            nn.Linear(dim, dim),
+            nn.SiLU(),
+            nn.Dropout(dropout),
+            nn.Linear(dim, dim),
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -41,4 +45,3 @@ class MLPDenoiser(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = self.inp(x) + self.time(t) + self.label(y)
         return self.out(self.blocks(h))
-

@@ -75,9 +75,10 @@ class GaussianDiffusion(nn.Module):
         for step in reversed(range(self.num_steps)):
             t = torch.full((x.shape[0],), step, device=x.device, dtype=torch.long)
             x0 = self.predict_x0(x, t, eps_fn(x, t, y)).clamp(-self.clip, self.clip)
-            mean = self._at(self.posterior_mean_coef1, t) * x0 + self._at(
-                self.posterior_mean_coef2, t
-            ) * x
+            mean = (
+                self._at(self.posterior_mean_coef1, t) * x0
+                + self._at(self.posterior_mean_coef2, t) * x
+            )
             if step > 0:
                 noise = torch.randn(x.shape, generator=generator, device=x.device)
                 x = mean + (0.5 * self._at(self.posterior_log_variance, t)).exp() * noise
@@ -95,7 +96,7 @@ class GaussianDiffusion(nn.Module):
         steps: int = 50,
         eta: float = 0.0,
     ) -> torch.Tensor:
-        """DDIM (Song et al. 2021) over ``steps`` evenly spaced timesteps; eta=0 is deterministic."""
+        """DDIM (Song et al. 2021) on ``steps`` evenly spaced timesteps; eta=0 is deterministic."""
         times = torch.linspace(self.num_steps - 1, 0, min(steps, self.num_steps)).round().long()
         x = x_T
         for i, step in enumerate(times.tolist()):
@@ -106,8 +107,12 @@ class GaussianDiffusion(nn.Module):
                 self.sqrt_one_minus_alphas_cumprod, t
             )
             abar = self.alphas_cumprod[step]
-            abar_prev = self.alphas_cumprod[times[i + 1]] if i + 1 < len(times) else x.new_tensor(1.0)
-            sigma = eta * ((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)).clamp(min=0).sqrt()
+            abar_prev = (
+                self.alphas_cumprod[times[i + 1]] if i + 1 < len(times) else x.new_tensor(1.0)
+            )
+            sigma = (
+                eta * ((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)).clamp(min=0).sqrt()
+            )
             direction = (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps
             x = abar_prev.sqrt() * x0 + direction
             if eta > 0 and i + 1 < len(times):

@@ -7,7 +7,9 @@ import math
 import torch
 
 
-def linear_beta_schedule(steps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
+def linear_beta_schedule(
+    steps: int, beta_start: float = 1e-4, beta_end: float = 0.02
+) -> torch.Tensor:
     """Ho et al. (2020): betas linear in t, rescaled so any ``steps`` spans the same noise."""
     scale = 1000.0 / steps
     return torch.linspace(scale * beta_start, scale * beta_end, steps, dtype=torch.float64)
