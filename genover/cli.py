@@ -28,16 +28,22 @@ def _fail(err: Exception, output_dir: Path) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
-def experiment_app(cfg: DictConfig) -> dict | None:
-    """Run one experiment in the Hydra run directory."""
+def experiment_app(cfg: DictConfig) -> float | None:
+    """Run one experiment in the Hydra run directory.
+
+    Returns the configured sampler's cross-validated minority AP, the objective that
+    Hydra's Optuna sweeper maximises (NaN when the run or the sampler failed).
+    """
     from genover.experiment import run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        return run(cfg, output_dir=output_dir)
+        payload = run(cfg, output_dir=output_dir)
     except ValueError as err:
         _fail(err, output_dir)
-        return None
+        return float("nan")
+    main = next(iter(payload["methods"].values()))
+    return main["metrics"]["ap"]["mean"] if main["status"] == "ok" else float("nan")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
@@ -73,6 +79,40 @@ def list_datasets() -> None:
         "synthetic:n<rows>:d<features>:ir<ratio>:c<classes>, file:<path> target=<column>"
     )
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def report_main(argv: list[str] | None = None) -> None:
+    """``genover-report <multirun dir>``: ranked, significance-tested tables of a sweep."""
+    import argparse
+
+    from genover.evaluation.report import write_report
+
+    parser = argparse.ArgumentParser(
+        prog="genover-report",
+        description="Summarise a genover multirun: mean ± std per dataset and method, average "
+        "ranks, Friedman/Nemenyi with a CD diagram, Wilcoxon-Holm against a baseline, "
+        "win/tie/loss counts, and every failed or unfinished run.",
+    )
+    parser.add_argument("sweep_dir", help="a Hydra multirun directory (or one run directory)")
+    parser.add_argument("--metric", default="ap", help="metric to compare (default: ap)")
+    parser.add_argument("--baseline", default="smote", help="method to test against (smote)")
+    parser.add_argument("--out", default=None, help="where to write (default: sweep_dir)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        out = Path(args.out) if args.out else None
+        report = write_report(Path(args.sweep_dir), out, args.metric, args.baseline)
+    except ValueError as err:
+        sys.stderr.write(f"genover-report: {err}\n")
+        sys.exit(2)
+    target = out or Path(args.sweep_dir)
+    ranks = ", ".join(f"{m} {r:.2f}" for m, r in report.ranks.items())
+    sys.stdout.write(
+        f"wrote {target / 'report.md'} and report.csv\n"
+        f"average ranks ({report.metric}): {ranks}\n"
+        f"Friedman p = {report.friedman[1]:.4g}; failed runs: {len(report.runs.failed)}; "
+        f"unfinished: {len(report.runs.incomplete)}\n"
+    )
 
 
 def main() -> None:

@@ -24,8 +24,9 @@ def test_bad_dataset_is_a_short_error_with_exit_2(tmp_path):
 
 
 def test_run_from_any_directory_writes_outputs(tmp_path):
-    proc = _run(["experiment=debug", "sampler=adasyn", "baselines=[none]", "hydra.run.dir=out"],
-                tmp_path)
+    proc = _run(
+        ["experiment=debug", "sampler=adasyn", "baselines=[none]", "hydra.run.dir=out"], tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert set(metrics["methods"]) == {"adasyn", "none"}

@@ -71,3 +71,51 @@ def _save(fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_cd_diagram(ranks: dict[str, float], cd: float, path: Path, title: str):
+    """A critical-difference diagram (Demsar 2006): average ranks on an axis, methods whose
+    ranks differ by less than ``cd`` joined by a bar."""
+    names = sorted(ranks, key=ranks.get)
+    k = len(names)
+    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.32 * k))
+    ax.set_xlim(0.5, k + 0.5)
+    ax.set_ylim(0, 1.15)
+    ax.axis("off")
+    top = 0.85
+    ax.hlines(top, 1, k, color="black", lw=1)
+    for r in range(1, k + 1):
+        ax.vlines(r, top, top + 0.03, color="black", lw=1)
+        ax.text(r, top + 0.05, str(r), ha="center", va="bottom", fontsize=8)
+    step = 0.7 / max(k, 1)
+    for i, name in enumerate(names):
+        left = i < (k + 1) // 2
+        y = top - 0.08 - step * (i if left else k - 1 - i)
+        x_end = 0.6 if left else k + 0.4
+        ax.plot([ranks[name], ranks[name], x_end], [top, y, y], color="black", lw=0.8)
+        ax.text(
+            x_end,
+            y,
+            f"{name} ({ranks[name]:.2f})",
+            ha="right" if left else "left",
+            va="center",
+            fontsize=8,
+        )
+    if np.isfinite(cd):
+        ax.hlines(top + 0.16, 1, min(1 + cd, k), color="tab:red", lw=2)
+        ax.text(1, top + 0.18, f"CD = {cd:.2f}", ha="left", fontsize=8, color="tab:red")
+        ordered = [ranks[n] for n in names]
+        cliques: list[tuple[int, int]] = []
+        for i in range(k):
+            j = max(j for j in range(i, k) if ordered[j] - ordered[i] < cd)
+            if j > i and not any(a <= i and j <= b for a, b in cliques):
+                ax.hlines(
+                    top - 0.06 - 0.03 * len(cliques),
+                    ordered[i] - 0.03,
+                    ordered[j] + 0.03,
+                    color="tab:blue",
+                    lw=3,
+                )
+                cliques.append((i, j))
+    fig.suptitle(title, fontsize=9)
+    _save(fig, path)

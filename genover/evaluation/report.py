@@ -1,0 +1,233 @@
+"""``genover-report``: one ranked, significance-tested table from a multirun directory.
+
+Every job directory under the sweep is read: ``metrics.json`` + ``folds.csv`` for finished
+runs, ``error.json`` for runs that failed, and a ``.hydra`` folder alone for runs still going
+(or killed). Failed and unfinished runs are listed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from genover.evaluation.stats import average_ranks, compare_to_baseline, friedman, nemenyi_cd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepRuns:
+    """Fold scores of the finished runs, plus the runs that failed or have not finished."""
+
+    folds: pd.DataFrame
+    failed: list[dict] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    finished: int = 0
+
+
+def _natural(path: Path) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def _overrides(job: Path) -> str:
+    path = job / ".hydra" / "overrides.yaml"
+    if not path.exists():
+        return job.name
+    return " ".join(yaml.safe_load(path.read_text()) or []) or job.name
+
+
+def _classifier_label(metrics: dict) -> str:
+    clf = metrics.get("classifier", {})
+    name = str(clf.get("name", "classifier"))
+    loss = clf.get("loss")
+    return f"{name}[{loss['name']}]" if isinstance(loss, dict) and "name" in loss else name
+
+
+def collect_runs(root: Path) -> SweepRuns:
+    """Read every job under ``root`` (a multirun directory, or one run directory)."""
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a directory; pass a Hydra multirun directory.")
+    jobs = sorted(
+        {p.parent for p in root.rglob("metrics.json")}
+        | {p.parent for p in root.rglob("error.json")}
+        | {p.parent.parent for p in root.rglob(".hydra/config.yaml")},
+        key=_natural,
+    )
+    frames, runs = [], SweepRuns(pd.DataFrame())
+    for job in jobs:
+        metrics_path, error_path = job / "metrics.json", job / "error.json"
+        if metrics_path.exists() and (job / "folds.csv").exists():
+            metrics = json.loads(metrics_path.read_text())
+            folds = pd.read_csv(job / "folds.csv")
+            folds["dataset"] = metrics["dataset"]["name"]
+            folds["seed"] = metrics["cv"]["seed"]
+            folds["classifier"] = _classifier_label(metrics)
+            frames.append(folds)
+            runs.finished += 1
+            for name, result in metrics["methods"].items():
+                if result["status"] != "ok":
+                    runs.failed.append(
+                        {"run": str(job.relative_to(root)), "what": name, "error": result["error"]}
+                    )
+        elif error_path.exists():
+            error = json.loads(error_path.read_text()).get("error", "unknown error")
+            runs.failed.append(
+                {"run": str(job.relative_to(root)), "what": _overrides(job), "error": error}
+            )
+        else:
+            runs.incomplete.append(f"{job.relative_to(root)} ({_overrides(job)})")
+    if frames:
+        folds = pd.concat(frames, ignore_index=True)
+        keys = ["dataset", "classifier", "seed", "method", "repeat", "fold"]
+        runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
+    return runs
+
+
+def method_labels(folds: pd.DataFrame) -> pd.Series:
+    """The sampler name, qualified by the classifier when a sweep used several."""
+    if folds["classifier"].nunique() > 1:
+        return folds["method"] + " + " + folds["classifier"]
+    return folds["method"]
+
+
+@dataclass
+class Report:
+    summary: pd.DataFrame  # dataset x method: mean, std, n
+    scores: pd.DataFrame  # complete datasets x methods: mean score
+    ranks: pd.Series
+    friedman: tuple[float, float]
+    cd: float
+    versus: pd.DataFrame
+    baseline: str | None
+    metric: str
+    runs: SweepRuns
+
+
+def build_report(
+    runs: SweepRuns,
+    metric: str = "ap",
+    baseline: str = "smote",
+    alpha: float = 0.05,
+    tie_tol: float = 1e-3,
+) -> Report:
+    """Per-dataset means, average ranks, Friedman/Nemenyi and Wilcoxon-Holm vs ``baseline``."""
+    if runs.folds.empty:
+        raise ValueError("no finished runs (metrics.json + folds.csv) found under that directory.")
+    folds = runs.folds.assign(label=method_labels(runs.folds))
+    if metric not in folds.columns:
+        raise ValueError(
+            f"metric {metric!r} is not in the runs; available: "
+            f"{sorted(c for c in folds.columns if folds[c].dtype.kind == 'f')}."
+        )
+    grouped = folds.groupby(["dataset", "label"])[metric]
+    summary = grouped.agg(["mean", "std", "count"]).reset_index()
+    table = summary.pivot(index="dataset", columns="label", values="mean")
+    scores = table.dropna(axis=0, how="any")
+    chosen = baseline if baseline in scores.columns else None
+    versus = compare_to_baseline(scores, chosen, tie_tol) if chosen else pd.DataFrame()
+    return Report(
+        summary=summary,
+        scores=scores,
+        ranks=average_ranks(scores).sort_values(),
+        friedman=friedman(scores),
+        cd=nemenyi_cd(scores.shape[1], scores.shape[0], alpha),
+        versus=versus,
+        baseline=chosen,
+        metric=metric,
+        runs=runs,
+    )
+
+
+def _table_markdown(report: Report) -> list[str]:
+    methods = list(report.ranks.index)
+    cells = report.summary.set_index(["dataset", "label"])
+    lines = ["| dataset | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for dataset in sorted(report.summary["dataset"].unique()):
+        best = report.scores.loc[dataset].max() if dataset in report.scores.index else None
+        row = []
+        for m in methods:
+            if (dataset, m) not in cells.index:
+                row.append("–")
+                continue
+            mean, std = cells.loc[(dataset, m), "mean"], cells.loc[(dataset, m), "std"]
+            text = f"{mean:.3f} ± {0.0 if np.isnan(std) else std:.3f}"
+            row.append(f"**{text}**" if best is not None and np.isclose(mean, best) else text)
+        lines.append(f"| {dataset} | " + " | ".join(row) + " |")
+    lines.append(
+        "| **average rank** | " + " | ".join(f"{report.ranks[m]:.2f}" for m in methods) + " |"
+    )
+    lines.append(
+        "| mean over datasets | "
+        + " | ".join(f"{report.scores[m].mean():.3f}" for m in methods)
+        + " |"
+    )
+    return lines
+
+
+def render_markdown(report: Report, cd_png: str | None) -> str:
+    runs = report.runs
+    stat, p = report.friedman
+    lines = [
+        f"# genover report: minority {report.metric.upper()} ({report.metric})",
+        "",
+        f"{runs.finished} finished runs, {len(runs.failed)} failures, "
+        f"{len(runs.incomplete)} unfinished. Statistics use the {report.scores.shape[0]} "
+        f"datasets on which all {report.scores.shape[1]} methods finished. Cells: mean ± std "
+        "over all folds and seeds; bold = best on the dataset.",
+        "",
+        *_table_markdown(report),
+        "",
+        f"**Friedman test:** chi² = {stat:.3f}, p = {p:.4g}. "
+        f"**Nemenyi critical difference** (alpha = 0.05): CD = {report.cd:.3f}.",
+    ]
+    if cd_png:
+        lines += ["", f"![critical difference diagram]({cd_png})"]
+    if report.baseline and not report.versus.empty:
+        lines += [
+            "",
+            f"## Against {report.baseline} (Wilcoxon signed-rank over datasets, Holm)",
+            "",
+            "| method | wins | ties | losses | mean diff | p | p (Holm) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in report.versus.itertuples():
+            lines.append(
+                f"| {row.method} | {row.wins} | {row.ties} | {row.losses} | "
+                f"{row.mean_diff:+.4f} | {row.p:.4g} | {row.p_holm:.4g} |"
+            )
+    lines += ["", "## Failed runs", ""]
+    lines += [f"- `{f['run']}` {f['what']}: {f['error']}" for f in runs.failed] or ["none"]
+    lines += ["", "## Unfinished runs", ""]
+    lines += [f"- {item}" for item in runs.incomplete] or ["none"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    root: Path, out: Path | None = None, metric: str = "ap", baseline: str = "smote"
+) -> Report:
+    """Write report.md, report.csv and cd_diagram.png for the sweep under ``root``."""
+    from genover.evaluation.plots import plot_cd_diagram
+    from genover.evaluation.rundir import atomic_write_text
+
+    out = out or root
+    report = build_report(collect_runs(root), metric, baseline)
+    cd_png = None
+    if len(report.ranks) >= 2 and report.scores.shape[0] >= 1:
+        plot_cd_diagram(
+            report.ranks.to_dict(),
+            report.cd,
+            out / "cd_diagram.png",
+            f"average rank by {report.metric} over {report.scores.shape[0]} datasets",
+        )
+        cd_png = "cd_diagram.png"
+    atomic_write_text(out / "report.md", render_markdown(report, cd_png))
+    csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
+    atomic_write_text(out / "report.csv", csv.to_csv(index=False))
+    return report
