@@ -44,10 +44,18 @@ def _overrides(job: Path) -> str:
 
 
 def _classifier_label(metrics: dict) -> str:
+    """The classifier's name, with its loss and any non-default training strategy."""
     clf = metrics.get("classifier", {})
     name = str(clf.get("name", "classifier"))
     loss = clf.get("loss")
-    return f"{name}[{loss['name']}]" if isinstance(loss, dict) and "name" in loss else name
+    if not (isinstance(loss, dict) and "name" in loss):
+        return name
+    parts = [str(loss["name"])]
+    if clf.get("decoupled"):
+        parts.append(str(clf["decoupled"]))
+    if clf.get("sampling", "instance") != "instance":
+        parts.append(str(clf["sampling"]))
+    return f"{name}[{', '.join(parts)}]"
 
 
 def collect_runs(root: Path) -> SweepRuns:

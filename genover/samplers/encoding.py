@@ -77,6 +77,8 @@ class TableCodec:
         return sorted(int(j) for j in idx if j in numeric)
 
     def encode(self, X) -> np.ndarray:
+        if isinstance(X, np.ndarray) and X.dtype.kind in "fiub":
+            return self._encode_numeric_array(X)
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
         out = np.empty(frame.shape, dtype=np.float64)
         for j in range(frame.shape[1]):
@@ -93,6 +95,23 @@ class TableCodec:
                 out[:, j] = mapped.to_numpy(dtype=np.float64)
             else:
                 out[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        return out
+
+    def _encode_numeric_array(self, X: np.ndarray) -> np.ndarray:
+        """The fast path for numeric arrays: no per-value Python objects."""
+        out = np.asarray(X, dtype=np.float64).copy()
+        for j in self.categorical:
+            cats = np.asarray(self.categories[j], dtype=np.float64)
+            order = np.argsort(cats)
+            pos = np.clip(np.searchsorted(cats[order], out[:, j]), 0, len(cats) - 1)
+            known = cats[order][pos] == out[:, j]
+            if not known.all():
+                bad = np.unique(out[~known, j])[:5].tolist()
+                raise ValueError(
+                    f"column {self.columns[j]!r} holds values {bad} that are missing or not "
+                    "among its categories; impute or clean them first."
+                )
+            out[:, j] = order[pos]
         return out
 
     def decode(self, codes: np.ndarray):

@@ -34,7 +34,7 @@ from genover.samplers.encoding import ModelEncoder, TableCodec
 from genover.samplers.filtering import NeighbourFilter
 
 log = logging.getLogger(__name__)
-_CHUNK = 65_536
+_CHUNK = 16_384
 _FEW_ROWS = 5
 _AMOUNT_TIE = 0.005
 
