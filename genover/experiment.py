@@ -95,6 +95,17 @@ def build(node: dict | DictConfig):
     return instantiate(_without_names(conf), _convert_="all")
 
 
+def load_configured_dataset(cfg: DictConfig) -> Dataset:
+    """The dataset named by ``cfg.data`` with the config's target/categorical/impute/seed."""
+    return load_dataset(
+        cfg.data,
+        target=cfg.get("target"),
+        categorical=cfg.get("categorical"),
+        impute=cfg.get("impute"),
+        seed=int(cfg.seed),
+    )
+
+
 def check_folds(dataset: Dataset, folds: int, repeats: int) -> None:
     """Reject fold settings the class counts cannot support, naming the fix."""
     if folds < 2 or repeats < 1:
@@ -263,13 +274,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     metric, sample quality, and the per-fold records. A method that fails is recorded with
     its error while the others still run.
     """
-    dataset = load_dataset(
-        cfg.data,
-        target=cfg.get("target"),
-        categorical=cfg.get("categorical"),
-        impute=cfg.get("impute"),
-        seed=int(cfg.seed),
-    )
+    dataset = load_configured_dataset(cfg)
     folds, repeats, seed = int(cfg.folds), int(cfg.repeats), int(cfg.seed)
     check_folds(dataset, folds, repeats)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)

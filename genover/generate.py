@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from genover.data import Dataset, load_dataset, read_table
+from genover.data import Dataset, read_table
 from genover.data.keel import resolve_keel_name
 from genover.evaluation.rundir import atomic_write_text
-from genover.experiment import build
+from genover.experiment import build, load_configured_dataset
 
 log = logging.getLogger(__name__)
 FORMATS = (".parquet", ".csv", ".npz")
@@ -124,13 +124,7 @@ def _npz_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 def generate(cfg: DictConfig) -> dict:
     """Fit ``cfg.sampler`` on ``cfg.data`` and write the augmented table; return the manifest."""
     path, manifest_path = output_paths(str(cfg.out), bool(cfg.overwrite))
-    dataset = load_dataset(
-        cfg.data,
-        target=cfg.get("target"),
-        categorical=cfg.get("categorical"),
-        impute=cfg.get("impute"),
-        seed=int(cfg.seed),
-    )
+    dataset = load_configured_dataset(cfg)
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
     if "categorical_features" in sampler.get_params(deep=False) and cfg.get("categorical"):

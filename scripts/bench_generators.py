@@ -28,8 +28,9 @@ EPOCHS = 20
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(n_samples=n, n_features=16, n_informative=8, weights=[0.9],
-                               random_state=seed)
+    X, y = make_classification(
+        n_samples=n, n_features=16, n_informative=8, weights=[0.9], random_state=seed
+    )
     rng = np.random.default_rng(seed)
     cats = np.column_stack([rng.integers(0, k, n) for k in (2, 3, 4, 5, 6)])
     return np.hstack([X, cats]).astype(np.float64), y
@@ -38,10 +39,14 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def build(name: str, accelerator: str):
     from genover.samplers import BAGANSampler, CVAESampler, DDPMSampler
 
-    common = dict(random_state=0, categorical_features=list(range(16, 21)), batch_size=500,
-                  val_fraction=0.0, amount_grid=None,
-                  trainer={"max_epochs": EPOCHS, "accelerator": accelerator,
-                           "progress_bar": False})
+    common = dict(
+        random_state=0,
+        categorical_features=list(range(16, 21)),
+        batch_size=500,
+        val_fraction=0.0,
+        amount_grid=None,
+        trainer={"max_epochs": EPOCHS, "accelerator": accelerator, "progress_bar": False},
+    )
     if name == "cvae":
         return CVAESampler(**common)
     if name == "ddpm":
@@ -79,12 +84,16 @@ def measure_one(name: str, rows: int, accelerator: str) -> dict:
     sample_seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "generator": name, "rows": rows, "epochs": EPOCHS,
+        "generator": name,
+        "rows": rows,
+        "epochs": EPOCHS,
         "device": str(sampler.module_.device),
-        "train_seconds": round(train, 2), "fit_resample_seconds": round(fit_seconds, 2),
+        "train_seconds": round(train, 2),
+        "fit_resample_seconds": round(fit_seconds, 2),
         "train_rows_per_s": round(rows * EPOCHS / train),
         "samples_per_s": round(draw_n / sample_seconds),
-        "peak_rss_mb": round(peak), "rss_above_data_mb": round(peak - base),
+        "peak_rss_mb": round(peak),
+        "rss_above_data_mb": round(peak - base),
         "data_mb": round(X.nbytes / 2**20, 1),
     }
 
@@ -104,18 +113,29 @@ def main() -> None:
     results = []
     for rows in args.rows:
         for name in args.generators:
-            cmd = [sys.executable, __file__, "--one", name, str(rows),
-                   "--accelerator", args.accelerator]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                str(rows),
+                "--accelerator",
+                args.accelerator,
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
             results.append(json.loads(out.strip().splitlines()[-1]))
             sys.stderr.write(f"{results[-1]}\n")
-    header = ("| generator | rows | device | train s | train rows/s | samples/s | "
-              "peak RSS MB | RSS above start MB |")
+    header = (
+        "| generator | rows | device | train s | train rows/s | samples/s | "
+        "peak RSS MB | RSS above start MB |"
+    )
     lines = [header, "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r['generator']} | {r['rows']:,} | {r['device']} | {r['train_seconds']} | "
-                     f"{r['train_rows_per_s']:,} | {r['samples_per_s']:,} | {r['peak_rss_mb']} | "
-                     f"{r['rss_above_data_mb']} |")
+        lines.append(
+            f"| {r['generator']} | {r['rows']:,} | {r['device']} | {r['train_seconds']} | "
+            f"{r['train_rows_per_s']:,} | {r['samples_per_s']:,} | {r['peak_rss_mb']} | "
+            f"{r['rss_above_data_mb']} |"
+        )
     sys.stdout.write("\n".join(lines) + "\n")
     if args.out:
         with open(args.out, "w") as handle:

@@ -31,8 +31,18 @@ def test_binary_label_metrics_by_hand():
 
 def test_minority_label_is_the_positive_one_even_when_coded_zero():
     y_true = np.array([0, 0, 1, 1, 1, 1, 1, 1])
-    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7], [0.1, 0.9],
-                      [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]])
+    proba = np.array(
+        [
+            [0.9, 0.1],
+            [0.4, 0.6],
+            [0.2, 0.8],
+            [0.3, 0.7],
+            [0.1, 0.9],
+            [0.6, 0.4],
+            [0.2, 0.8],
+            [0.3, 0.7],
+        ]
+    )
     scores = score_probabilities(y_true, proba, minority_classes=[0], beta=1.0, threshold=0.5)
     # class 0 is the minority: TP=2 (rows 0 and 5 predicted 0? row 5 is class 1) -> by hand
     pred_minority = proba[:, 0] >= 0.5  # rows 0 and 5

@@ -17,7 +17,9 @@ from genover.evaluation.stats import average_ranks, holm, nemenyi_cd, win_tie_lo
 def test_ranks_holm_and_cd_by_hand():
     table = pd.DataFrame({"a": [0.9, 0.8, 0.7], "b": [0.5, 0.8, 0.9], "c": [0.1, 0.2, 0.3]})
     ranks = average_ranks(table)
-    assert ranks.to_dict() == pytest.approx({"a": (1 + 1.5 + 2) / 3, "b": (2 + 1.5 + 1) / 3, "c": 3.0})
+    assert ranks.to_dict() == pytest.approx(
+        {"a": (1 + 1.5 + 2) / 3, "b": (2 + 1.5 + 1) / 3, "c": 3.0}
+    )
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     # Demsar (2006), Table 5: q_0.05 = 2.569 for k = 4
     assert nemenyi_cd(4, 10) == pytest.approx(2.569 * np.sqrt(4 * 5 / 60), abs=2e-3)
@@ -26,11 +28,18 @@ def test_ranks_holm_and_cd_by_hand():
 
 def _fake_run(folder, dataset, seed, scores: dict[str, float]):
     folder.mkdir(parents=True)
-    rows = [{"method": m, "repeat": 0, "fold": f, "ap": v + 0.01 * f, "n_train": 10, "n_test": 5}
-            for m, v in scores.items() for f in range(2)]
+    rows = [
+        {"method": m, "repeat": 0, "fold": f, "ap": v + 0.01 * f, "n_train": 10, "n_test": 5}
+        for m, v in scores.items()
+        for f in range(2)
+    ]
     pd.DataFrame(rows).to_csv(folder / "folds.csv", index=False)
-    metrics = {"dataset": {"name": dataset}, "cv": {"seed": seed}, "classifier": {"name": "lr"},
-               "methods": {m: {"status": "ok"} for m in scores}}
+    metrics = {
+        "dataset": {"name": dataset},
+        "cv": {"seed": seed},
+        "classifier": {"name": "lr"},
+        "methods": {m: {"status": "ok"} for m in scores},
+    }
     (folder / "metrics.json").write_text(json.dumps(metrics))
 
 
@@ -59,10 +68,21 @@ def test_known_ordering_gives_known_ranks_and_lists_failures(tmp_path):
 
 def test_report_on_a_real_multirun(tmp_path):
     sweep = tmp_path / "sweep"
-    cmd = [sys.executable, "-c", "from genover.cli import main; main()", "-m",
-           "data=synthetic:n240:d4:ir5,synthetic:n240:d5:ir6,keel:no_such_set",
-           "sampler=none,smote,random_over", "seed=0,1", "baselines=[]", "folds=2", "repeats=1",
-           "evaluation.plots=false", "evaluation.quality=false", f"hydra.sweep.dir={sweep}"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from genover.cli import main; main()",
+        "-m",
+        "data=synthetic:n240:d4:ir5,synthetic:n240:d5:ir6,keel:no_such_set",
+        "sampler=none,smote,random_over",
+        "seed=0,1",
+        "baselines=[]",
+        "folds=2",
+        "repeats=1",
+        "evaluation.plots=false",
+        "evaluation.quality=false",
+        f"hydra.sweep.dir={sweep}",
+    ]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = collect_runs(sweep)
@@ -75,8 +95,12 @@ def test_report_on_a_real_multirun(tmp_path):
     assert sum(report.ranks) == pytest.approx(6.0)  # 1 + 2 + 3
     assert 0 <= report.friedman[1] <= 1
     assert all(0 <= p <= 1 for p in report.versus["p_holm"])
-    out = subprocess.run([sys.executable, "-c", "from genover.cli import report_main; report_main()",
-                          str(sweep)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", "from genover.cli import report_main; report_main()", str(sweep)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and "failed runs: 6" in out.stdout
     assert "no_such_set" in (sweep / "report.md").read_text()
 

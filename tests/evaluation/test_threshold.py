@@ -22,13 +22,17 @@ def test_fbeta_optimum_matches_brute_force():
     scores = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
     for beta in (0.5, 1.0, 2.0):
         t = best_threshold(y, scores, "fbeta", beta=beta)
-        def f(th):
+
+        def f(th, beta=beta):
             pred = scores >= th
             tp, fp, fn = np.sum(pred & (y == 1)), np.sum(pred & (y == 0)), np.sum(~pred & (y == 1))
             return (1 + beta**2) * tp / ((1 + beta**2) * tp + beta**2 * fn + fp)
+
         brute = max(f(th) for th in np.unique(scores))
         assert f(t) == pytest.approx(brute)
-    assert best_threshold(y, scores, "fbeta", beta=4.0) <= best_threshold(y, scores, "fbeta", beta=0.5)
+    assert best_threshold(y, scores, "fbeta", beta=4.0) <= best_threshold(
+        y, scores, "fbeta", beta=0.5
+    )
 
 
 def test_cost_objective_follows_the_cost_ratio():
