@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from genover.data import Dataset, read_table
 from genover.data.keel import resolve_keel_name
-from genover.evaluation.rundir import atomic_write_text
+from genover.evaluation.rundir import atomic_write_text, readable_by_all
 from genover.experiment import build, load_configured_dataset
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         else:
             with open(tmp, "wb") as handle:
                 np.savez(handle, **_npz_arrays(frame))
+        readable_by_all(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -24,6 +24,11 @@ start=$(date +%s)
   data=$datasets sampler=none baselines=[] classifier=mlp loss=ce classifier.sampling=curriculum \
   folds=5 repeats=1 evaluation.threshold.tune=false evaluation.plots=false evaluation.quality=false \
   hydra.sweep.dir="$dir/curriculum"
+# The best generator (CVAE, keel_dev) with the best-ranked loss (balanced softmax).
+"$BIN/genover" -m hydra/launcher=joblib hydra.launcher.n_jobs=2 \
+  data=$datasets sampler=cvae baselines=[] classifier=mlp loss=balanced_softmax \
+  folds=5 repeats=1 evaluation.threshold.tune=false evaluation.plots=false evaluation.quality=false \
+  hydra.sweep.dir="$dir/combo"
 end=$(date +%s)
 echo "sweep wall time: $((end - start)) s" | tee "$dir/wall_time.txt"
 "$BIN/genover-report" "$dir" --baseline "none + mlp[ce]"

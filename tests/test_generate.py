@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,10 @@ def test_parquet_output_restores_columns_types_and_flags_synthetic(
     assert on_disk["seed"] == 0 and on_disk["training_seconds"] > 0
     assert on_disk["config"]["sampler"]["_target_"] == "genover.samplers.CVAESampler"
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in (out, out.parent / "aug.parquet.manifest.json"):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_refuses_to_overwrite_unless_asked(compose_cfg, claims_csv, tmp_path):

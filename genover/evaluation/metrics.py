@@ -13,9 +13,7 @@ import numpy as np
 from imblearn.metrics import geometric_mean_score
 from sklearn import metrics
 
-HEADLINE = "ap"
 SUMMARY_METRICS = ("ap", "roc_auc", "f1", "fbeta", "mcc", "gmean", "balanced_accuracy")
-LABEL_METRICS = ("precision", "recall", "f1", "fbeta", "mcc", "gmean", "balanced_accuracy")
 
 
 def align_proba(proba: np.ndarray, fitted_classes: Sequence, n_classes: int) -> np.ndarray:

@@ -44,7 +44,12 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
 
 
 def two_sample_auc(real: np.ndarray, fake: np.ndarray, seed: int = 0) -> float:
-    """Cross-validated ROC-AUC of a classifier telling real from synthetic rows."""
+    """Cross-validated ROC-AUC of a classifier telling real from synthetic rows (the larger
+    set is subsampled to the size of the smaller, so 0.5 means indistinguishable)."""
+    rng = np.random.default_rng(seed)
+    n = min(len(real), len(fake))
+    real = real[rng.permutation(len(real))[:n]]
+    fake = fake[rng.permutation(len(fake))[:n]]
     X = np.vstack([real, fake])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     folds = int(min(5, len(real), len(fake)))

@@ -56,6 +56,13 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
     }
 
 
+def readable_by_all(path: str | Path) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the usual permissions under the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +70,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        readable_by_all(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -172,6 +172,8 @@ class GenerativeOverSampler(BaseOverSampler):
             codes, codec.categorical, n_categories, codec.integer
         )
         settings = self._settings()
+        if self.amount_grid is not None and self.val_fraction == 0:
+            raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
         data = TabularDataModule(
             encoder.transform(codes),
             y_idx,
@@ -207,7 +209,8 @@ class GenerativeOverSampler(BaseOverSampler):
     def _select_amount(self, data: TabularDataModule) -> float:
         """The grid fraction with the best proxy minority AP on the validation rows."""
         if not data.has_validation:
-            raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
+            log.warning("no class has the 4 rows a validation split needs; using the full amount.")
+            return 1.0
         generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
         full = {
             int(np.flatnonzero(self.classes_ == label)[0]): n

@@ -198,6 +198,12 @@ def test_non_finite_values_are_named():
         fast(CVAESampler).fit_resample(X, y)
 
 
+def test_amount_grid_needs_a_validation_split():
+    X, y = toy()
+    with pytest.raises(ValueError, match="amount_grid needs validation rows"):
+        fast(CVAESampler, amount_grid=[0, 1], val_fraction=0.0).fit_resample(X, y)
+
+
 def test_unknown_model_or_trainer_setting():
     X, y = toy()
     with pytest.raises(ValueError, match="bad model settings for CVAESampler"):
