@@ -30,6 +30,12 @@ class TabularGenerator(pl.LightningModule):
             raise ValueError(f"class {y} is outside 0..{self.num_classes - 1}.")
         return torch.full((n,), int(y), device=self.device, dtype=torch.long)
 
+    def configure_optimizers(self):
+        """AdamW on every parameter with the module's ``lr`` and ``weight_decay``."""
+        return torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
+
     def sample(
         self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:

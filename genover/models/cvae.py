@@ -71,11 +71,6 @@ class CVAE(TabularGenerator):
         recon, kl = self.elbo_terms(*batch)
         self.log("val/loss", recon + float(self.hparams.beta) * kl, batch_size=batch[0].shape[0])
 
-    def configure_optimizers(self):
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
-
     @torch.no_grad()
     def sample(self, n, y, generator=None):
         labels = self.labels(n, y)

@@ -68,11 +68,6 @@ class TabularDDPM(TabularGenerator):
             loss = self.diffusion.p_losses(self.denoiser, x, y)
         self.log("val/loss", loss, batch_size=x.shape[0])
 
-    def configure_optimizers(self):
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
-
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = float(self.hparams.guidance)
         eps = self.denoiser(x, t, y)
