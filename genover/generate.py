@@ -56,8 +56,6 @@ def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Se
         frame = dataset.to_frame()
         features, labels = frame.drop(columns=["class"]), frame["class"].astype(str)
         labels.name = "class"
-    if dataset.impute:
-        features = impute_frame(features, dataset.impute)
     return features, labels
 
 
@@ -135,10 +133,15 @@ def generate(cfg: DictConfig) -> dict:
                 c for c in features.columns if c in declared or not _numeric(features[c])
             ]
         )
+    # The sampler learns from imputed rows; the original rows are written back untouched.
+    fitted = impute_frame(features, dataset.impute) if dataset.impute else features
     start = time.perf_counter()
-    X_res, y_res = sampler.fit_resample(features, labels)
+    X_res, y_res = sampler.fit_resample(fitted, labels)
     seconds = time.perf_counter() - start
-    table = X_res.copy() if isinstance(X_res, pd.DataFrame) else pd.DataFrame(X_res)
+    synthetic = X_res.iloc[len(features) :] if isinstance(X_res, pd.DataFrame) else None
+    if synthetic is None:
+        synthetic = pd.DataFrame(np.asarray(X_res)[len(features) :], columns=features.columns)
+    table = pd.concat([features, synthetic], ignore_index=True)
     table[labels.name] = np.asarray(y_res)
     table["is_synthetic"] = np.arange(len(table)) >= len(features)
     if cfg.synthetic_only:
@@ -152,6 +155,7 @@ def generate(cfg: DictConfig) -> dict:
         "seed": int(cfg.seed),
         "genover_version": _version(),
         "input": input_sha256(cfg, dataset),
+        "imputed_for_fitting": dataset.impute,
         "class_counts_before": _counts(labels),
         "class_counts_after": _counts(pd.Series(np.asarray(y_res))),
         "training_seconds": round(seconds, 3),

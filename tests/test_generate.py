@@ -93,6 +93,22 @@ def test_synthetic_only_npz_from_a_keel_dataset(compose_cfg, tmp_path):
     assert set(arrays["class"].tolist()) == {"positive"} and len(arrays["class"]) == 180 - 35
 
 
+def test_missing_values_are_imputed_for_fitting_only(compose_cfg, claims_csv, tmp_path):
+    path, frame = claims_csv
+    frame.loc[[3, 20], "amount"] = np.nan
+    frame.to_csv(path, index=False)
+    out = tmp_path / "imputed.parquet"
+    base = (f"data=file:{path}", "target=is_fraud", f"out={out}")
+    with pytest.raises(ValueError, match=r"'amount' \(2 rows\).*impute=median"):
+        generate(_cfg(compose_cfg, *base))
+    assert not out.exists()
+    manifest = generate(_cfg(compose_cfg, *base, "impute=median"))
+    table = pd.read_parquet(out)
+    assert table["amount"].iloc[:90].isna().sum() == 2  # the originals are written untouched
+    assert not table["amount"].iloc[90:].isna().any()
+    assert manifest["imputed_for_fitting"] == "median"
+
+
 def test_bad_output_extension(compose_cfg, tmp_path):
     with pytest.raises(ValueError, match="no supported extension"):
         generate(_cfg(compose_cfg, f"out={tmp_path / 'x.xlsx'}"))
