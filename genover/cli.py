@@ -27,6 +27,30 @@ def _fail(err: Exception, output_dir: Path) -> None:
         sys.exit(2)
 
 
+def concurrent_jobs() -> int:
+    """How many jobs of this sweep run at once on this machine (1 outside a multirun)."""
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return 1
+    n_jobs = hydra_cfg.launcher.get("n_jobs") if "launcher" in hydra_cfg else None
+    return max(1, int(n_jobs)) if n_jobs and int(n_jobs) > 0 else 1
+
+
+def share_threads(threads: int | str = "auto") -> int:
+    """Give this job ``threads`` torch intra-op threads; ``auto`` = cores / concurrent jobs,
+    so that a 2-job sweep on 2 cores runs one thread per job instead of oversubscribing."""
+    import os
+
+    import torch
+
+    if threads == "auto":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        threads = max(1, (cores or 1) // concurrent_jobs())
+    torch.set_num_threads(int(threads))
+    log.debug("torch intra-op threads: %d", int(threads))
+    return int(threads)
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
 def experiment_app(cfg: DictConfig) -> float | None:
     """Run one experiment in the Hydra run directory.
@@ -37,8 +61,14 @@ def experiment_app(cfg: DictConfig) -> float | None:
     from genover.experiment import run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    share_threads(cfg.get("threads", "auto"))
     try:
-        payload = run(cfg, output_dir=output_dir)
+        if cfg.get("tune") is not None:
+            from genover.tuning import run_nested
+
+            payload = run_nested(cfg, output_dir=output_dir)
+        else:
+            payload = run(cfg, output_dir=output_dir)
     except ValueError as err:
         _fail(err, output_dir)
         return float("nan")
@@ -116,7 +146,12 @@ def report_main(argv: list[str] | None = None) -> None:
 
 
 def main() -> None:
-    """``genover``: run an experiment, or ``genover datasets`` to list datasets."""
+    """``genover``: run an experiment, ``genover datasets`` to list datasets, or
+    ``genover advise data=<spec> [domain=...]`` for method recommendations."""
+    if len(sys.argv) > 1 and sys.argv[1] == "advise":
+        from genover.advise import advise_main
+
+        sys.exit(advise_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "datasets":
         try:
             list_datasets()

@@ -9,6 +9,7 @@ training fold, and the synthetic rows of every over-sampler are scored for quali
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from genover.evaluation.metrics import align_proba, score_probabilities
 from genover.evaluation.quality import sample_quality
 from genover.evaluation.rundir import summarise, write_run_outputs
 from genover.evaluation.threshold import best_threshold
+from genover.models.datamodule import stratified_holdout
+from genover.progress import FoldProgress
 
 log = logging.getLogger(__name__)
 _QUALITY_MAX_ROWS = 2000
@@ -45,6 +48,7 @@ class MethodResult:
     """Everything one method produced over the folds."""
 
     records: list[dict] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)  # per fold: what the fit decided and did
     quality: list[dict] = field(default_factory=list)
     curves: tuple[list, list] = field(default_factory=lambda: ([], []))
     synthetic_view: tuple | None = None
@@ -168,6 +172,37 @@ def fold_pipeline(
     return Pipeline(steps), capture
 
 
+def takes_eval_set(estimator) -> bool:
+    """Whether a classifier early-stops on validation rows given to ``fit(eval_set=...)``."""
+    fit = getattr(estimator, "fit", None)
+    val_fraction = getattr(estimator, "val_fraction", 0) or 0
+    return fit is not None and "eval_set" in inspect.signature(fit).parameters and val_fraction > 0
+
+
+def fit_pipeline(
+    pipe: Pipeline, X: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[dict, np.ndarray]:
+    """Fit ``pipe`` on the real rows ``X, y``; return what the fit recorded and the mask of
+    the rows that the transformer and sampler were fitted on.
+
+    A classifier that early-stops (``takes_eval_set``) gets its validation rows from a
+    stratified share of these *real* rows, held out before the transformer and sampler are
+    fitted: they never train anything, and no synthetic row reaches them.
+    """
+    classifier = pipe.steps[-1][1]
+    every = np.ones(len(y), dtype=bool)
+    if not takes_eval_set(classifier):
+        pipe.fit(X, y)
+        return {}, every
+    held = stratified_holdout(y, float(classifier.val_fraction), seed)
+    if len(np.unique(y[held])) < 2:
+        pipe.fit(X, y)
+        return {"classifier.validation": "internal split (too few rows to hold out)"}, every
+    X_fit, y_fit = pipe[:-1].fit_resample(X[~held], y[~held])
+    classifier.fit(X_fit, y_fit, eval_set=(model_space(pipe, X[held]), y[held]))
+    return {"classifier.validation": "real rows held out before resampling"}, ~held
+
+
 def model_space(pipe: Pipeline, X: np.ndarray) -> np.ndarray:
     """Rows as the classifier sees them: the fitted transforms, skipping the samplers."""
     for _, step in pipe.steps[:-1]:
@@ -191,7 +226,7 @@ def tuned_threshold(
     if np.bincount(y[val], minlength=2).min() < 1 or np.bincount(y[inner]).min() < 2:
         return None
     pipe, _ = fold_pipeline(dataset, method, cfg)
-    pipe.fit(dataset.X[train][inner], y[inner])
+    fit_pipeline(pipe, dataset.X[train][inner], y[inner], int(cfg.seed) + index)
     pos = dataset.minority_class
     proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
     cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
@@ -226,24 +261,52 @@ def fold_quality(view, seed: int) -> dict[str, float]:
     return {k: float(np.nanmean([q[k] for q in per_class])) for k in per_class[0]}
 
 
+def fold_outcome(pipe: Pipeline, capture: ResampledCapture, y_train, dataset) -> dict:
+    """What the sampler and the classifier decided and did on one fold, as flat fields:
+    synthetic rows per class (for samplers that append rows) and each step's ``outcome_``."""
+    out: dict = {}
+    if capture.y is not None:
+        y_out = np.asarray(capture.y)
+        out["resampled_rows"] = int(len(y_out))
+        appended = len(y_out) > len(y_train) and np.array_equal(y_out[: len(y_train)], y_train)
+        new = y_out[len(y_train) :] if appended else y_out[:0]
+        out["synthetic_rows"] = int(len(new))
+        for index, name in enumerate(dataset.class_names):
+            if index in dataset.minority_classes or np.any(new == index):
+                out[f"synthetic_rows[{name}]"] = int(np.sum(new == index))
+    for step, prefix in (("sampler", "sampler."), ("classifier", "classifier.")):
+        estimator = pipe.named_steps.get(step)
+        for key, value in (getattr(estimator, "outcome_", None) or {}).items():
+            if not key.startswith("synthetic_rows"):  # counted above from the labels
+                out[prefix + key] = value
+    return out
+
+
 def evaluate_method(
-    dataset: Dataset, method: Method, splits, cfg: DictConfig, log_dir: Path | None = None
+    dataset: Dataset,
+    method: Method,
+    splits,
+    cfg: DictConfig,
+    log_dir: Path | None = None,
+    progress: FoldProgress | None = None,
 ) -> MethodResult:
     """Fit and score ``method`` on every fold."""
     result = MethodResult()
     start = time.perf_counter()
-    folds, beta = int(cfg.folds), float(cfg.evaluation.beta)
+    folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
     for index, (train, test) in enumerate(splits):
         repeat, fold = divmod(index, folds)
         threshold = tuned_threshold(dataset, method, cfg, train, index)
         pipe, capture = fold_pipeline(
             dataset, method, cfg, f"{method.name}_r{repeat}_f{fold}", log_dir
         )
-        pipe.fit(dataset.X[train], dataset.y[train])
+        fit_record, fitted = fit_pipeline(pipe, dataset.X[train], dataset.y[train], seed + index)
+        X_fit, y_fit = dataset.X[train][fitted], dataset.y[train][fitted]
         proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
         scores = score_probabilities(
             dataset.y[test], proba, dataset.minority_classes, beta, threshold
         )
+        outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **fit_record}
         result.records.append(
             {
                 "method": method.name,
@@ -254,15 +317,18 @@ def evaluate_method(
                 "n_test": int(len(test)),
             }
         )
+        result.outcomes.append({"repeat": repeat, "fold": fold, **outcome})
         if repeat == 0:
             minority = dataset.minority_class
             result.curves[0].append(dataset.y[test] == minority)
             result.curves[1].append(proba[:, minority])
-        view = synthetic_rows(pipe, capture, dataset.X[train])
+        view = synthetic_rows(pipe, capture, X_fit)
         if view is not None and cfg.evaluation.quality:
-            result.quality.append(fold_quality(view, int(cfg.seed)))
+            result.quality.append(fold_quality(view, seed))
             if result.synthetic_view is None:
                 result.synthetic_view = view
+        if progress is not None:
+            progress.fold_done(method.name, outcome.get("synthetic_rows"))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -284,12 +350,16 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     log_dir = out / "tensorboard" / "generators" if out is not None else None
     methods = experiment_methods(cfg)
     results, failures = {}, {}
-    for method in methods:
-        try:
-            results[method.name] = evaluate_method(dataset, method, splits, cfg, log_dir)
-        except (ValueError, RuntimeError) as err:
-            log.error("method %s failed on %s: %s", method.name, dataset.name, err)
-            failures[method.name] = f"{type(err).__name__}: {err}"
+    with FoldProgress(len(methods) * len(splits), dataset.name) as progress:
+        for method in methods:
+            try:
+                results[method.name] = evaluate_method(
+                    dataset, method, splits, cfg, log_dir, progress
+                )
+            except (ValueError, RuntimeError) as err:
+                log.error("method %s failed on %s: %s", method.name, dataset.name, err)
+                failures[method.name] = f"{type(err).__name__}: {err}"
+                progress.skip(method.name, len(splits))
     payload = summarise(dataset, cfg, methods, results, failures)
     if out is not None:
         write_run_outputs(out, payload, results, dataset, cfg)

@@ -126,6 +126,7 @@ def generate(cfg: DictConfig) -> dict:
     dataset = load_configured_dataset(cfg)
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
+    amount_note = exact_counts(sampler, bool(cfg.get("amount_selection", False)))
     if "categorical_features" in sampler.get_params(deep=False) and cfg.get("categorical"):
         declared = set(cfg.categorical)
         sampler.set_params(
@@ -138,6 +139,8 @@ def generate(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     X_res, y_res = sampler.fit_resample(fitted, labels)
     seconds = time.perf_counter() - start
+    before, after = _counts(labels), _counts(pd.Series(np.asarray(y_res)))
+    log.info("class counts before: %s; after: %s", before, after)
     synthetic = X_res.iloc[len(features) :] if isinstance(X_res, pd.DataFrame) else None
     if synthetic is None:
         synthetic = pd.DataFrame(np.asarray(X_res)[len(features) :], columns=features.columns)
@@ -156,13 +159,29 @@ def generate(cfg: DictConfig) -> dict:
         "genover_version": _version(),
         "input": input_sha256(cfg, dataset),
         "imputed_for_fitting": dataset.impute,
-        "class_counts_before": _counts(labels),
-        "class_counts_after": _counts(pd.Series(np.asarray(y_res))),
+        "class_counts_before": before,
+        "class_counts_after": after,
+        "amount": amount_note,
+        "sampler_outcome": getattr(sampler, "outcome_", None),
         "training_seconds": round(seconds, 3),
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
     log.info("wrote %d rows to %s (manifest %s)", len(table), path, manifest_path.name)
     return manifest
+
+
+def exact_counts(sampler, amount_selection: bool) -> str:
+    """Make an amount-selecting sampler generate exactly what ``sampling_strategy`` asks
+    for, unless the user opted in with ``amount_selection=true``; say which applies."""
+    if "amount_grid" not in sampler.get_params(deep=False):
+        return "exact: sampling_strategy"
+    if sampler.amount_grid is None:
+        return "exact: sampling_strategy (no amount grid)"
+    if amount_selection:
+        log.info("amount_selection=true: the amount is chosen from %s", list(sampler.amount_grid))
+        return f"selected from the grid {list(sampler.amount_grid)} (amount_selection=true)"
+    sampler.set_params(amount_grid=None)
+    return "exact: sampling_strategy (the config's amount grid is ignored; amount_selection=false)"
 
 
 def _numeric(column: pd.Series) -> bool:

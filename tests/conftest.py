@@ -15,10 +15,10 @@ torch.set_num_threads(1)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TINY = ["data=synthetic:n300:d5:ir8", "folds=2", "repeats=1"]
-# Generators in tests: two epochs of a tiny network.
+# Generators in tests: a few optimiser steps of a tiny network.
 FAST_GENERATOR = [
-    "sampler.trainer.max_epochs=2",
-    "sampler.trainer.val_every=1",
+    "sampler.trainer.max_steps=4",
+    "sampler.trainer.epoch_steps=2",
     "sampler.model.hidden=[16]",
     "sampler.amount_grid=null",
 ]

@@ -9,11 +9,15 @@ from imblearn.over_sampling import RandomOverSampler
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
+from genover.classifiers import MLPClassifier
 from genover.data import TabularTransformer
 
 
-def _record(log_path: str, stage: str, X) -> None:
-    ids = sorted({int(round(v)) for v in np.asarray(X)[:, 0]})
+def _record(log_path: str, stage: str, X, exact: bool = False) -> None:
+    """Log the row ids (column 0). ``exact`` keeps them as floats, so that an interpolated
+    (synthetic) row shows up as a non-integer id."""
+    column = np.asarray(X, dtype=float)[:, 0]
+    ids = sorted({float(v) for v in column} if exact else {int(round(v)) for v in column})
     with open(log_path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"stage": stage, "ids": ids}) + "\n")
 
@@ -63,3 +67,17 @@ class RecordingClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.model_.predict_proba(X)
+
+
+class RecordingMLP(MLPClassifier):
+    """The real MLPClassifier, logging the rows it trains on and the validation rows."""
+
+    def __init__(self, log_path=None, **kwargs):
+        super().__init__(**kwargs)
+        self.log_path = log_path
+
+    def fit(self, X, y, eval_set=None):
+        _record(self.log_path, "classifier", X, exact=True)
+        if eval_set is not None:
+            _record(self.log_path, "eval_set", eval_set[0], exact=True)
+        return super().fit(X, y, eval_set=eval_set)

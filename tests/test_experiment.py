@@ -11,6 +11,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from genover.data import load_dataset
 from genover.experiment import run
+from tests.conftest import FAST_GENERATOR
 
 
 def test_no_test_fold_row_reaches_any_fit(compose_cfg, tmp_path):
@@ -121,3 +122,87 @@ def test_multiclass_run_reports_macro_ap(compose_cfg):
     result = run(compose_cfg("data=synthetic:n600:c3:ir6", "baselines=[]", "sampler=smote"))
     stats = result["methods"]["smote"]["metrics"]
     assert 0 < stats["ap"]["mean"] <= 1 and 0 < stats["macro_ap"]["mean"] <= 1
+
+
+def _ids_csv(tmp_path, n=160, every=5):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"row_id": np.arange(n), "a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["y"] = np.where(np.arange(n) % every == 0, "pos", "neg")
+    frame.loc[frame.y == "pos", "a"] += 2.0
+    path = tmp_path / "ids.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_early_stopping_sees_real_held_out_rows_only(compose_cfg, tmp_path):
+    """The MLP's validation rows are real rows of the training fold, held out before the
+    sampler: never synthetic (interpolated ids), never rows the sampler or the MLP fitted."""
+    path = _ids_csv(tmp_path)
+    log = tmp_path / "fits.jsonl"
+    cfg = compose_cfg(
+        f"data=file:{path}",
+        "target=y",
+        "folds=2",
+        "baselines=[]",
+        "transform=none",
+        "sampler=smote",
+        "classifier=mlp",
+        "classifier._target_=tests.spies.RecordingMLP",
+        f"+classifier.log_path={log}",
+        "classifier.max_epochs=2",
+        "classifier.hidden=[8]",
+        "evaluation.threshold.tune=false",
+    )
+    result = run(cfg)
+    assert result["methods"]["smote"]["status"] == "ok"
+    data = load_dataset(f"file:{path}", target="y")
+    splits = RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y)
+    fits = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [f["stage"] for f in fits] == ["classifier", "eval_set"] * 2
+    for (train, _), (fit, held) in zip(splits, zip(fits[::2], fits[1::2]), strict=True):
+        held_ids = set(held["ids"])
+        assert all(float(i).is_integer() for i in held_ids), "a synthetic row reached validation"
+        assert held_ids < set(map(float, train)), "validation rows from outside the fold"
+        assert not held_ids & set(fit["ids"]), "a validation row was also trained on"
+        assert any(not float(i).is_integer() for i in fit["ids"]), "SMOTE rows reach training"
+        assert len(held_ids) == round(0.15 * 80 * 0.8) + round(0.15 * 80 * 0.2)
+    outcome = result["methods"]["smote"]["fold_outcomes"][0]
+    assert outcome["classifier.validation"] == "real rows held out before resampling"
+    assert outcome["classifier.validation_rows"] == 12
+
+
+def test_folds_without_synthetic_rows_are_visible_everywhere(compose_cfg, tmp_path, caplog_info):
+    from genover.evaluation.report import write_report
+
+    cfg = compose_cfg(
+        *FAST_GENERATOR,
+        "sampler.amount_grid=[0.0]",  # the selector can only choose to generate nothing
+        "baselines=[smote]",
+        "evaluation.threshold.tune=false",
+    )
+    result = run(cfg, output_dir=tmp_path / "run")
+    generated = result["methods"]["cvae"]["generation"]
+    assert generated["folds_without_synthetic_rows"] == 2 and generated["mean_synthetic_rows"] == 0
+    assert result["methods"]["smote"]["generation"]["folds_without_synthetic_rows"] == 0
+    folds = pd.read_csv(tmp_path / "run" / "folds.csv")
+    cvae = folds[folds.method == "cvae"]
+    assert (cvae["synthetic_rows"] == 0).all() and (cvae["sampler.amount"] == 0).all()
+    assert (cvae["sampler.requested_rows"] > 0).all() and cvae["sampler.steps"].notna().all()
+    assert (folds[folds.method == "smote"]["synthetic_rows"] > 0).all()
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["methods"]["cvae"]["fold_outcomes"][1]["synthetic_rows"] == 0
+    assert "sampler.fit_seconds" not in metrics["methods"]["cvae"]["fold_outcomes"][0]
+    timings = json.loads((tmp_path / "run" / "timings.json").read_text())
+    assert timings["cvae"]["folds"][0]["sampler.fit_seconds"] > 0
+    table_row = next(line for line in caplog_info.text.splitlines() if line.startswith("cvae "))
+    assert table_row.split()[-2:] == ["0", "2/2"]
+    assert "cvae · fold" not in caplog_info.text and "cvae: fold 2 done" in caplog_info.text
+    report = (write_report(tmp_path, tmp_path / "report"), tmp_path / "report" / "report.md")[1]
+    assert "| cvae | 0.0 | 2 of 2 | 100% | 0.00 |" in report.read_text()
+
+
+def test_same_seed_same_fold_outcomes_with_a_generator(compose_cfg):
+    cfg = compose_cfg(*FAST_GENERATOR, "baselines=[]", "evaluation.threshold.tune=false")
+    first = run(cfg)["methods"]["cvae"]["fold_outcomes"]
+    assert first == run(cfg)["methods"]["cvae"]["fold_outcomes"]
+    assert [o["synthetic_rows"] for o in first] == [o["sampler.requested_rows"] for o in first]

@@ -112,3 +112,33 @@ def test_missing_values_are_imputed_for_fitting_only(compose_cfg, claims_csv, tm
 def test_bad_output_extension(compose_cfg, tmp_path):
     with pytest.raises(ValueError, match="no supported extension"):
         generate(_cfg(compose_cfg, f"out={tmp_path / 'x.xlsx'}"))
+
+
+def test_exact_counts_even_when_the_config_has_an_amount_grid(
+    compose_cfg, claims_csv, tmp_path, caplog_info, monkeypatch
+):
+    from genover.samplers import generative
+
+    monkeypatch.setattr(generative, "proxy_minority_ap", lambda *a: 1.0)  # would choose 0
+    path, _ = claims_csv
+    fast = [o for o in FAST_GENERATOR if "amount_grid" not in o]
+    cfg = compose_cfg(
+        *fast, f"data=file:{path}", "target=is_fraud", f"out={tmp_path / 'a.csv'}",
+        tiny=False, config_name="generate",
+    )
+    assert list(cfg.sampler.amount_grid) == [0.0, 0.25, 0.5, 1.0]
+    manifest = generate(cfg)
+    assert manifest["class_counts_after"] == {"no": 78, "yes": 78}
+    assert manifest["amount"].startswith("exact")
+    assert manifest["sampler_outcome"]["synthetic_rows"] == 66
+    assert "class counts before: {'no': 78, 'yes': 12}; after: {'no': 78, 'yes': 78}" in (
+        caplog_info.text
+    )
+    opted = compose_cfg(
+        *fast, f"data=file:{path}", "target=is_fraud", f"out={tmp_path / 'b.csv'}",
+        "amount_selection=true", tiny=False, config_name="generate",
+    )
+    manifest = generate(opted)
+    assert manifest["amount"].startswith("selected from the grid")
+    assert manifest["class_counts_after"] == {"no": 78, "yes": 12}  # all tied: 0 rows
+    assert manifest["sampler_outcome"]["amount_tied"] is True

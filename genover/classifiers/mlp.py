@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,11 +31,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         returning a :class:`genover.losses.ClassBalancedLoss` (e.g. a Hydra ``_partial_``).
     lr, weight_decay, max_epochs, batch_size: AdamW training.
     patience, val_fraction: early stopping and the best checkpoint on the validation minority
-        AP of a stratified split of the training data (``val_fraction=0`` trains all epochs).
+        AP of a stratified ``val_fraction`` split of the training data (``val_fraction=0``
+        trains all epochs). ``fit(X, y, eval_set=(X_val, y_val))`` uses those rows instead
+        and trains on all of ``X``: genover's experiment holds real rows out *before*
+        resampling and passes them here, so no synthetic row reaches validation. Outside
+        it, after a sampler, pass ``eval_set`` yourself for the same guarantee.
     sampling: "instance", "class_balanced" or "curriculum" batches.
     decoupled: None, "crt" (retrain the head with class-balanced sampling for ``crt_epochs``
         on frozen features) or "tau_norm" (rescale head weights by ||w_c|| ** -tau).
     random_state, accelerator, precision, log_dir: seeding and Lightning settings.
+
+    With a deferred re-weighting loss (``drw_fraction``), training runs in two stages: the
+    first ``drw_fraction`` of the epochs without the class weights and without model
+    selection, then the rest with the weights on, early stopping and the best checkpoint,
+    so the restored model always comes from an epoch with DRW on. ``outcome_`` records
+    each stage (epochs, steps, why it stopped, the best validation AP and its epoch).
     """
 
     _parameter_constraints: dict = {
@@ -107,10 +116,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             return LOSSES[self.loss](counts.tolist())
         return self.loss(counts.tolist())
 
-    def _settings(self, max_epochs: int, stage: str, min_epochs: int = 0) -> TrainSettings:
+    def _settings(self, max_epochs: int, stage: str, select_best: bool = True) -> TrainSettings:
         return TrainSettings(
             max_epochs=max_epochs,
-            min_epochs=min_epochs,
+            max_steps=None,
+            epoch_steps=None,
+            select_best=select_best,
             patience=self.patience,
             val_every=1,
             accelerator=self.accelerator,
@@ -119,7 +130,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             log_name=f"mlp_{stage}",
         )
 
-    def fit(self, X, y):
+    def fit(self, X, y, eval_set=None):
+        """Train on ``X, y``; early-stop on ``eval_set=(X_val, y_val)`` if given, else on a
+        stratified ``val_fraction`` of ``X``."""
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -128,6 +141,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"MLPClassifier needs at least two classes; got 1 class: {self.classes_.tolist()}."
             )
+        val_mask = None
+        if eval_set is not None:
+            X, y_idx, val_mask = self._with_eval_set(X, y_idx, eval_set)
         counts = np.bincount(y_idx, minlength=len(self.classes_))
         loss = self._make_loss(counts)
         if self.decoupled == "tau_norm" and loss.needs_cosine_head:
@@ -145,30 +161,58 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 self.lr,
                 self.weight_decay,
             )
-            self._train_stages(X, y_idx, seed)
+            self._train_stages(X, y_idx, seed, val_mask)
         return self
 
-    def _data(self, X, y_idx, seed, mode: str, epochs: int) -> TabularDataModule:
-        sampling = functools.partial(ClassSampling, mode=mode, total_epochs=epochs)
+    def _with_eval_set(self, X, y_idx, eval_set):
+        """Training rows followed by the given validation rows, and the mask marking them."""
+        X_val, y_val = eval_set
+        X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
+        y_val = np.asarray(y_val)
+        unknown = sorted(set(y_val.tolist()) - set(self.classes_.tolist()), key=str)
+        if unknown:
+            raise ValueError(
+                f"eval_set holds classes {unknown} that the training labels do not; "
+                "hold validation rows out of the same labelled data."
+            )
+        val_idx = np.searchsorted(self.classes_, y_val)
+        mask = np.r_[np.zeros(len(X), bool), np.ones(len(X_val), bool)]
+        return np.vstack([X, X_val]), np.r_[y_idx, val_idx], mask
+
+    def _data(self, X, y_idx, seed, mode, epochs, offset=0, val_mask=None) -> TabularDataModule:
+        schedule = ClassSampling.schedule(mode, total_epochs=epochs, offset=offset)
         return TabularDataModule(
-            X, y_idx, self.batch_size, self.val_fraction, seed, sampling=sampling
+            X, y_idx, self.batch_size, self.val_fraction, seed, sampling=schedule, val_mask=val_mask
         )
 
-    def _train_stages(self, X, y_idx, seed) -> None:
-        data = self._data(X, y_idx, seed, self.sampling, self.max_epochs)
+    def _train_stages(self, X, y_idx, seed, val_mask) -> None:
         drw = self.module_.loss.drw_fraction
-        # Deferred re-weighting must get to run before early stopping may end training.
-        min_epochs = min(self.max_epochs, int(drw * self.max_epochs) + 1) if drw else 0
-        settings = self._settings(self.max_epochs, "stage1", min_epochs)
+        warmup = min(self.max_epochs - 1, int(drw * self.max_epochs)) if drw else 0
+        self.outcome_ = {}
+        if warmup > 0:  # DRW's first stage: weights off, nothing selected
+            self.module_.set_epoch_offset(0, self.max_epochs)
+            data = self._data(X, y_idx, seed, self.sampling, self.max_epochs, 0, val_mask)
+            settings = self._settings(warmup, "drw_warmup", select_best=False)
+            result = train_module(self.module_, data, settings, seed)
+            self.outcome_.update(result.outcome("warmup_"))
+        self.module_.set_epoch_offset(warmup, self.max_epochs)
+        data = self._data(X, y_idx, seed, self.sampling, self.max_epochs, warmup, val_mask)
+        settings = self._settings(self.max_epochs - warmup, "stage1")
         self.train_result_ = train_module(self.module_, data, settings, seed)
+        self.outcome_.update(self.train_result_.outcome())
+        if drw:
+            self.outcome_["drw_start_epoch"] = warmup
         if self.decoupled == "crt":
             self.module_.reset_head()
-            data = self._data(X, y_idx, seed, "class_balanced", self.crt_epochs)
+            self.module_.set_epoch_offset(0, self.crt_epochs)
+            data = self._data(X, y_idx, seed, "class_balanced", self.crt_epochs, 0, val_mask)
             self.crt_result_ = train_module(
                 self.module_, data, self._settings(self.crt_epochs, "crt"), seed
             )
+            self.outcome_.update(self.crt_result_.outcome("crt_"))
         elif self.decoupled == "tau_norm":
             self.module_.tau_normalise(self.tau)
+        self.outcome_["validation_rows"] = int(data.val_mask.sum())
 
     @torch.no_grad()
     def predict_proba(self, X) -> np.ndarray:

@@ -12,6 +12,7 @@ from torch import nn
 
 from genover.losses import ClassBalancedLoss
 from genover.models.components.mlp import last_width
+from genover.models.lean import LeanSteps
 
 
 class CosineLinear(nn.Module):
@@ -40,7 +41,7 @@ def feature_extractor(in_dim: int, hidden: Sequence[int], dropout: float, batch_
     return nn.Sequential(*layers)
 
 
-class MLPNet(pl.LightningModule):
+class MLPNet(LeanSteps, pl.LightningModule):
     """Features -> linear (or cosine, for margin losses) head, trained with ``loss``.
 
     Logs ``val/ap``: the mean one-vs-rest average precision over the rarer classes, which
@@ -73,15 +74,22 @@ class MLPNet(pl.LightningModule):
         """Inference logits."""
         return self.loss.logits(self.head(self.features(x)))
 
+    def set_epoch_offset(self, offset: int, total_epochs: int) -> None:
+        """The next training stage starts at epoch ``offset`` of ``total_epochs`` overall
+        (the loss's deferred weights follow the overall epoch)."""
+        self.epoch_offset, self.total_epochs = offset, total_epochs
+
     def on_train_epoch_start(self) -> None:
-        self.loss.set_epoch(self.current_epoch, self.trainer.max_epochs)
+        offset = getattr(self, "epoch_offset", 0)
+        total = getattr(self, "total_epochs", self.trainer.max_epochs)
+        self.loss.set_epoch(self.current_epoch + offset, total)
         if not any(p.requires_grad for p in self.features.parameters()):
             self.features.eval()  # frozen features keep their batch-norm statistics
 
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = self.loss(self.head(self.features(x)), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=x.shape[0])
+        self.log_epoch_means({"train/loss": loss}, x.shape[0])
         return loss
 
     def validation_step(self, batch, batch_idx):

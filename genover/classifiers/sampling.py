@@ -16,12 +16,13 @@ class ClassSampling:
     p_c(t) = (1 - a_t) / C + a_t * pi_c.
     """
 
-    def __init__(self, y: torch.Tensor, mode: str, total_epochs: int):
+    def __init__(self, y: torch.Tensor, mode: str, total_epochs: int, offset: int = 0):
         if mode not in SAMPLING:
             raise ValueError(f"sampling={mode!r}; use one of {SAMPLING}.")
         self.y = y
         self.mode = mode
         self.total_epochs = max(1, total_epochs)
+        self.offset = offset
         counts = torch.bincount(y).double()
         self.prior = counts / counts.sum()
         self.counts = counts.clamp(min=1)
@@ -36,8 +37,14 @@ class ClassSampling:
         return (1 - a) * uniform + a * self.prior
 
     def __call__(self, epoch: int) -> torch.Tensor | None:
-        """Row weights for ``epoch`` (None: a plain permutation)."""
+        """Row weights for the stage's ``epoch`` (None: a plain permutation); a later
+        training stage passes its first epoch's number as ``offset``."""
         if self.mode == "instance":
             return None
-        per_row = self.class_probabilities(epoch) / self.counts
+        per_row = self.class_probabilities(epoch + self.offset) / self.counts
         return per_row[self.y].float()
+
+    @classmethod
+    def schedule(cls, mode: str, total_epochs: int, offset: int = 0):
+        """A ``TabularDataModule`` ``sampling`` argument: training labels -> this schedule."""
+        return lambda y: cls(y, mode, total_epochs, offset)

@@ -116,6 +116,7 @@ class Report:
     baseline: str | None
     metric: str
     runs: SweepRuns
+    generation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_report(
@@ -150,7 +151,23 @@ def build_report(
         baseline=chosen,
         metric=metric,
         runs=runs,
+        generation=generation_table(folds),
     )
+
+
+def generation_table(folds: pd.DataFrame) -> pd.DataFrame:
+    """Per method: mean synthetic rows per fold and the share of folds that generated none
+    (on those folds the method's scores are those of no resampling)."""
+    if "synthetic_rows" not in folds.columns:
+        return pd.DataFrame()
+    rows = folds.dropna(subset=["synthetic_rows"])
+    table = rows.groupby("label")["synthetic_rows"].agg(
+        mean_rows="mean", folds="count", folds_without=lambda r: int((r == 0).sum())
+    )
+    table["share_without"] = table["folds_without"] / table["folds"]
+    if "sampler.amount" in rows.columns:
+        table["mean_amount"] = rows.groupby("label")["sampler.amount"].mean()
+    return table.reset_index().rename(columns={"label": "method"})
 
 
 def _table_markdown(report: Report) -> list[str]:
@@ -209,6 +226,20 @@ def render_markdown(report: Report, cd_png: str | None) -> str:
             lines.append(
                 f"| {row.method} | {row.wins} | {row.ties} | {row.losses} | "
                 f"{row.mean_diff:+.4f} | {row.p:.4g} | {row.p_holm:.4g} |"
+            )
+    if not report.generation.empty:
+        lines += [
+            "",
+            "## Synthetic rows (a fold without any scores as no resampling)",
+            "",
+            "| method | synthetic rows per fold | folds without any | share | mean amount |",
+            "|---|---|---|---|---|",
+        ]
+        for row in report.generation.itertuples():
+            amount = getattr(row, "mean_amount", float("nan"))
+            lines.append(
+                f"| {row.method} | {row.mean_rows:.1f} | {row.folds_without} of {row.folds} | "
+                f"{row.share_without:.0%} | {'–' if pd.isna(amount) else f'{amount:.2f}'} |"
             )
     lines += ["", "## Failed runs", ""]
     lines += [f"- `{f['run']}` {f['what']}: {f['error']}" for f in runs.failed] or ["none"]

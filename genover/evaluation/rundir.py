@@ -37,10 +37,13 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
         result = results[method.name]
         records += result.records
         frame = pd.DataFrame(result.records).drop(columns=list(_ID_COLUMNS))
+        outcomes = [_without_timings(o) for o in result.outcomes]
         summary[method.name] = {
             "status": "ok",
             "sampler": method.sampler,
             "metrics": _mean_std(frame),
+            "generation": generation_summary(outcomes),
+            "fold_outcomes": outcomes,
         }
         quality = [q for q in result.quality if q]
         if quality:
@@ -54,6 +57,41 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
         "methods": summary,
         "folds": records,
     }
+
+
+def _without_timings(outcome: dict) -> dict:
+    """An outcome without its wall-clock fields (they go to timings.json, so that
+    metrics.json stays byte-identical for a seed)."""
+    return {k: v for k, v in outcome.items() if not k.endswith("_seconds")}
+
+
+def generation_summary(outcomes: list[dict]) -> dict:
+    """Synthetic rows per fold: mean, and how many folds generated none (which makes the
+    method's scores those of no resampling on that fold)."""
+    rows = [o["synthetic_rows"] for o in outcomes if "synthetic_rows" in o]
+    if not rows:
+        return {}
+    none = sum(1 for r in rows if r == 0)
+    out = {
+        "mean_synthetic_rows": float(np.mean(rows)),
+        "folds": len(rows),
+        "folds_without_synthetic_rows": none,
+        "share_folds_without_synthetic_rows": none / len(rows),
+    }
+    amounts = [o["sampler.amount"] for o in outcomes if "sampler.amount" in o]
+    if amounts:
+        out["mean_amount"] = float(np.mean(amounts))
+    return out
+
+
+def fold_table(results: dict) -> pd.DataFrame:
+    """folds.csv: each fold's scores beside what the fit decided and did (outcome columns)."""
+    frames = []
+    for result in results.values():
+        scores = pd.DataFrame(result.records)
+        outcomes = pd.DataFrame(result.outcomes).drop(columns=["repeat", "fold"], errors="ignore")
+        frames.append(pd.concat([scores, outcomes], axis=1))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def readable_by_all(path: str | Path) -> None:
@@ -81,8 +119,17 @@ def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: Dic
     """metrics.json (deterministic), folds.csv, timings.json, plots and TensorBoard."""
     metrics = {k: v for k, v in payload.items() if k != "folds"}
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(out / "folds.csv", pd.DataFrame(payload["folds"]).to_csv(index=False))
-    timings = {name: round(r.seconds, 3) for name, r in results.items()}
+    atomic_write_text(out / "folds.csv", fold_table(results).to_csv(index=False))
+    timings = {
+        name: {
+            "seconds": round(r.seconds, 3),
+            "folds": [
+                {k: v for k, v in o.items() if k in ("repeat", "fold") or k.endswith("_seconds")}
+                for o in r.outcomes
+            ],
+        }
+        for name, r in results.items()
+    }
     atomic_write_text(out / "timings.json", json.dumps(timings, indent=2) + "\n")
     curves = {
         name: (np.concatenate(r.curves[0]), np.concatenate(r.curves[1]))
@@ -138,19 +185,27 @@ def write_tensorboard(log_dir: Path, payload: dict, curves: dict) -> None:
 def format_table(payload: dict) -> str:
     """A compact per-method table of mean ± std, AP first."""
     shown = ("ap", "roc_auc", "f1", "fbeta_tuned", "mcc", "gmean", "balanced_accuracy")
-    header = ["method", *shown]
+    header = ["method", *shown, "synthetic/fold", "folds with none"]
     rows = []
     for name, result in payload["methods"].items():
         if result["status"] != "ok":
             rows.append([name, "failed: " + result["error"][:60]])
             continue
-        stats = result["metrics"]
+        stats, generated = result["metrics"], result.get("generation") or {}
         rows.append(
             [name]
             + [
                 f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-"
                 for m in shown
             ]
+            + (
+                [
+                    f"{generated['mean_synthetic_rows']:.0f}",
+                    f"{generated['folds_without_synthetic_rows']}/{generated['folds']}",
+                ]
+                if generated
+                else ["-", "-"]
+            )
         )
     widths = [
         max(len(str(r[i])) for r in [header, *rows] if i < len(r)) for i in range(len(header))

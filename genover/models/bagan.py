@@ -21,9 +21,10 @@ from torch import nn
 from genover.models.base import TabularGenerator
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
+from genover.models.lean import LeanSteps
 
 
-class TabularAutoencoder(pl.LightningModule):
+class TabularAutoencoder(LeanSteps, pl.LightningModule):
     """A deterministic autoencoder with the mixed Gaussian/softmax reconstruction loss."""
 
     monitor = ("val/loss", "min")
@@ -50,7 +51,7 @@ class TabularAutoencoder(pl.LightningModule):
 
     def training_step(self, batch, batch_idx):
         loss = self.reconstruction_loss(batch[0])
-        self.log("train/recon", loss, on_step=False, on_epoch=True, batch_size=batch[0].shape[0])
+        self.log_epoch_means({"train/recon": loss}, batch[0].shape[0])
         return loss
 
     def validation_step(self, batch, batch_idx):
@@ -151,12 +152,7 @@ class BAGAN(TabularGenerator):
         self.manual_backward(loss_g)
         opt_g.step()
         self.untoggle_optimizer(opt_g)
-        self.log_dict(
-            {"train/loss_d": loss_d, "train/loss_g": loss_g},
-            on_step=False,
-            on_epoch=True,
-            batch_size=x.shape[0],
-        )
+        self.log_epoch_means({"train/loss_d": loss_d, "train/loss_g": loss_g}, x.shape[0])
 
     def validation_step(self, batch, batch_idx):
         x, y = batch

@@ -6,9 +6,10 @@ import torch
 from lightning import pytorch as pl
 
 from genover.models.components.mixed import TabularLayout
+from genover.models.lean import LeanSteps
 
 
-class TabularGenerator(pl.LightningModule):
+class TabularGenerator(LeanSteps, pl.LightningModule):
     """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
 
     Subclasses implement the training (and validation) steps and ``sample``. ``monitor`` names

@@ -15,7 +15,8 @@ from genover.models.components.mlp import mlp
 class CVAE(TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with Gaussian numerics and softmax categoricals.
 
-    The KL term is weighted by ``beta`` times a linear warm-up over ``kl_warmup_epochs``.
+    The KL term is weighted by ``beta`` times a linear warm-up over the first
+    ``kl_warmup_steps`` optimiser steps.
     """
 
     def __init__(
@@ -26,7 +27,7 @@ class CVAE(TabularGenerator):
         latent_dim: int = 16,
         class_dim: int = 16,
         beta: float = 1.0,
-        kl_warmup_epochs: int = 20,
+        kl_warmup_steps: int = 200,
         dropout: float = 0.0,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
@@ -40,8 +41,8 @@ class CVAE(TabularGenerator):
         self.head = MixedHead(hidden[0], layout)
 
     def kl_weight(self) -> float:
-        warmup = max(int(self.hparams.kl_warmup_epochs), 1)
-        return float(self.hparams.beta) * min(1.0, (self.current_epoch + 1) / warmup)
+        warmup = max(int(self.hparams.kl_warmup_steps), 1)
+        return float(self.hparams.beta) * min(1.0, (self.global_step + 1) / warmup)
 
     def _decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.head(self.decoder(torch.cat([z, self.class_embedding(y)], dim=1)))
@@ -59,11 +60,8 @@ class CVAE(TabularGenerator):
     def training_step(self, batch, batch_idx):
         recon, kl = self.elbo_terms(*batch)
         loss = recon + self.kl_weight() * kl
-        self.log_dict(
-            {"train/loss": loss, "train/recon": recon, "train/kl": kl},
-            on_step=False,
-            on_epoch=True,
-            batch_size=batch[0].shape[0],
+        self.log_epoch_means(
+            {"train/loss": loss, "train/recon": recon, "train/kl": kl}, batch[0].shape[0]
         )
         return loss
 

@@ -13,9 +13,10 @@ class TensorBatches:
     """An iterable of index-drawn batches over tensors that already live on one device.
 
     No DataLoader workers and no per-batch host-to-device copies: each epoch draws indices
-    on the device and slices the resident tensors. With ``weights`` (a tensor, or a function
-    of the epoch number returning one or None) an epoch draws ``n`` rows with replacement in
-    proportion to them; otherwise it is a permutation.
+    on the device and slices the resident tensors. An epoch is ``steps`` batches (None: one
+    pass over the ``n`` rows). With ``weights`` (a tensor, or a function of the epoch number
+    returning one or None) its rows are drawn with replacement in proportion to them;
+    otherwise they are successive permutations.
     """
 
     def __init__(
@@ -25,10 +26,13 @@ class TensorBatches:
         shuffle: bool,
         seed: int,
         weights: torch.Tensor | Callable[[int], torch.Tensor | None] | None = None,
+        steps: int | None = None,
     ):
         self.tensors = tensors
         self.n = int(tensors[0].shape[0])
         self.batch_size = max(1, min(int(batch_size), self.n))
+        self.rows_per_epoch = int(steps) * self.batch_size if steps else self.n
+        self.steps = -(-self.rows_per_epoch // self.batch_size)
         self.shuffle = shuffle
         self.weights = weights
         self.epoch = 0
@@ -36,20 +40,27 @@ class TensorBatches:
         self.generator = torch.Generator(device=device).manual_seed(int(seed))
 
     def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
+        return self.steps
 
-    def __iter__(self):
-        device = self.tensors[0].device
+    def _order(self, device: torch.device) -> torch.Tensor:
         weights = self.weights(self.epoch) if callable(self.weights) else self.weights
         self.epoch += 1
+        total = self.rows_per_epoch
         if weights is not None:
-            weights = weights.to(device)
-            order = torch.multinomial(weights, self.n, True, generator=self.generator)
-        elif self.shuffle:
-            order = torch.randperm(self.n, generator=self.generator, device=device)
-        else:
-            order = torch.arange(self.n, device=device)
-        for start in range(0, self.n, self.batch_size):
+            return torch.multinomial(weights.to(device), total, True, generator=self.generator)
+        if not self.shuffle:
+            return torch.arange(self.n, device=device)
+        passes = -(-total // self.n)
+        perms = [torch.randperm(self.n, generator=self.generator, device=device)]
+        perms += [
+            torch.randperm(self.n, generator=self.generator, device=device)
+            for _ in range(passes - 1)
+        ]
+        return torch.cat(perms)[:total]
+
+    def __iter__(self):
+        order = self._order(self.tensors[0].device)
+        for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             yield tuple(t[idx] for t in self.tensors)
 
@@ -86,6 +97,7 @@ class TabularDataModule(pl.LightningDataModule):
         seed: int,
         class_balance: float = 0.0,
         sampling: Callable[[torch.Tensor], Callable[[int], torch.Tensor | None]] | None = None,
+        val_mask: np.ndarray | None = None,
     ):
         super().__init__()
         self.class_balance = class_balance
@@ -94,7 +106,10 @@ class TabularDataModule(pl.LightningDataModule):
         self.y_all = torch.as_tensor(y, dtype=torch.long)
         self.batch_size = batch_size
         self.seed = seed
-        self.val_mask = torch.as_tensor(stratified_holdout(np.asarray(y), val_fraction, seed))
+        self.epoch_steps: int | None = None  # batches per epoch; set by the training settings
+        if val_mask is None:
+            val_mask = stratified_holdout(np.asarray(y), val_fraction, seed)
+        self.val_mask = torch.as_tensor(np.asarray(val_mask, dtype=bool))
 
     @property
     def has_validation(self) -> bool:
@@ -118,7 +133,12 @@ class TabularDataModule(pl.LightningDataModule):
 
     def train_dataloader(self):
         return TensorBatches(
-            (self.train_x, self.train_y), self.batch_size, True, self.seed, self.train_weights()
+            (self.train_x, self.train_y),
+            self.batch_size,
+            True,
+            self.seed,
+            self.train_weights(),
+            self.epoch_steps,
         )
 
     def val_dataloader(self):

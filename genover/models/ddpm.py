@@ -58,7 +58,7 @@ class TabularDDPM(TabularGenerator):
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = self.diffusion.p_losses(self.denoiser, x, self._drop_labels(y))
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=x.shape[0])
+        self.log_epoch_means({"train/loss": loss}, x.shape[0])
         return loss
 
     def validation_step(self, batch, batch_idx):

@@ -13,11 +13,28 @@ MAX_ROUNDS = 6
 
 
 class NeighbourFilter:
-    """Scores synthetic rows by the share of other-class rows among their k nearest real rows."""
+    """Scores synthetic rows by the share of other-class rows among their k nearest real rows.
+
+    It counts what it did since the last :meth:`reset_counts`: rows drawn, rows accepted,
+    and rejected rows used to fill a shortfall (:meth:`outcome`), so that a run whose
+    filter fell back is visible as such.
+    """
 
     def __init__(self, k: int = 5, threshold: float = 0.5):
         self.k = k
         self.threshold = threshold
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        self.drawn_ = self.accepted_ = self.filled_ = 0
+
+    def outcome(self) -> dict:
+        """Acceptance rate of the drawn rows and whether rejected rows filled a shortfall."""
+        return {
+            "filter_acceptance": self.accepted_ / self.drawn_ if self.drawn_ else None,
+            "filter_fell_back": self.filled_ > 0,
+            "filter_filled_rows": self.filled_,
+        }
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> NeighbourFilter:
         self.y_ = np.asarray(y)
@@ -37,6 +54,8 @@ class NeighbourFilter:
             rows = draw(ask)
             share = self.other_class_share(rows, label)
             ok = share <= self.threshold
+            self.drawn_ += len(rows)
+            self.accepted_ += int(ok.sum())
             kept.append(rows[ok])
             rejected.append(rows[~ok])
             shares.append(share[~ok])
@@ -46,6 +65,7 @@ class NeighbourFilter:
             acceptance = max(have / max(n, 1), 0.05)
             ask = int(np.ceil((n - have) / acceptance))
         order = np.argsort(np.concatenate(shares), kind="stable")[: n - have]
+        self.filled_ += n - have
         log.warning(
             "class %s: only %d of %d synthetic rows passed the neighbour filter; filling "
             "with the %d least-contested rejected rows.",

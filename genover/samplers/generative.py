@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from genover.models import TabularDataModule, TabularLayout, TrainSettings, train_module
+from genover.models.datamodule import stratified_holdout
 from genover.samplers.encoding import ModelEncoder, TableCodec
 from genover.samplers.filtering import NeighbourFilter
 
@@ -63,9 +64,18 @@ class GenerativeOverSampler(BaseOverSampler):
     filter_neighbors: if > 0, synthetic rows whose ``filter_neighbors`` nearest real rows
         are mostly of other classes are discarded and redrawn (0 keeps every draw).
     amount_grid: None generates exactly what ``sampling_strategy`` asks for. A list of
-        fractions (0 allowed) makes the strategy an upper bound: the fraction whose synthetic
-        rows give a logistic-regression proxy the best minority AP on the held-out
-        validation rows is used (``amount_`` after fitting).
+        fractions (0 allowed) makes the strategy an upper bound: a further stratified
+        ``val_fraction`` of each class (the *selection* rows) is held out from the generator,
+        which neither trains nor early-stops on them; the fraction whose synthetic rows give
+        a logistic-regression proxy, trained on the generator's training rows plus those
+        rows, the best minority AP on the selection rows is used (``amount_``). Tie rule:
+        every fraction within ``0.005`` AP of the best counts as tied, and the smallest tied
+        fraction wins (``amount_tied_`` says whether there was a tie).
+
+    After ``fit_resample``, ``outcome_`` holds what the fit decided and did: rows generated
+    per class, the amount and every grid score, the filter's acceptance rate and whether it
+    fell back, epochs, optimiser steps, why training stopped, the best validation score,
+    and fit and sampling seconds. The experiment records it per fold.
     """
 
     _parameter_constraints: dict = {
@@ -174,13 +184,12 @@ class GenerativeOverSampler(BaseOverSampler):
         settings = self._settings()
         if self.amount_grid is not None and self.val_fraction == 0:
             raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
+        x = encoder.transform(codes)
+        selecting = self.amount_grid is not None
+        held = stratified_holdout(y_idx, self.val_fraction if selecting else 0.0, seed + 1)
+        self.selection_rows_ = np.flatnonzero(held)
         data = TabularDataModule(
-            encoder.transform(codes),
-            y_idx,
-            self.batch_size,
-            self.val_fraction,
-            seed,
-            self.class_balance,
+            x[~held], y_idx[~held], self.batch_size, self.val_fraction, seed, self.class_balance
         )
         with torch.random.fork_rng(devices=_cuda_devices()):
             torch.manual_seed(seed)
@@ -188,15 +197,50 @@ class GenerativeOverSampler(BaseOverSampler):
                 data, encoder.layout, len(self.classes_), settings, seed
             )
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
+        self._sample_generator = None
         self.filter_ = (
-            NeighbourFilter(self.filter_neighbors).fit(data.x_all.numpy(), y_idx)
+            NeighbourFilter(self.filter_neighbors).fit(data.x_all.numpy(), data.y_all.numpy())
             if self.filter_neighbors
             else None
         )
-        self.amount_ = self._select_amount(data) if self.amount_grid is not None else 1.0
+        self.amount_scores_, self.amount_tied_ = {}, False
+        self.amount_ = 1.0
+        if selecting:
+            self.amount_ = self._select_amount(data, x[held], y_idx[held])
+        if self.filter_ is not None:
+            self.filter_.reset_counts()
+        drawn = time.perf_counter()
         new_X, new_y = self._draw_all()
+        self.sample_seconds_ = time.perf_counter() - drawn
         self.fit_seconds_ = time.perf_counter() - start
+        self.outcome_ = self._outcome(new_y)
         return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
+
+    def _outcome(self, new_y: np.ndarray) -> dict:
+        """What this fit decided and did, as flat fields (see the class docstring)."""
+        out: dict = {"requested_rows": int(sum(self.sampling_strategy_.values()))}
+        out["synthetic_rows"] = int(len(new_y))
+        for label in self.sampling_strategy_:
+            out[f"synthetic_rows[{label}]"] = int(np.sum(new_y == label))
+        out["amount"] = float(self.amount_)
+        if self.amount_grid is not None:
+            out["amount_selected"] = bool(self.amount_scores_)
+            out["amount_tied"] = bool(self.amount_tied_)
+            out["amount_rule"] = f"smallest fraction within {_AMOUNT_TIE} AP of the best"
+            out["selection_rows"] = int(len(self.selection_rows_))
+            for fraction, score in self.amount_scores_.items():
+                out[f"amount_score[{fraction:g}]"] = score
+        if self.filter_ is not None:
+            out.update(self.filter_.outcome())
+        out.update(self.train_result_.outcome())
+        out.update(self._extra_outcome())
+        out["fit_seconds"] = round(self.fit_seconds_, 3)
+        out["sample_seconds"] = round(self.sample_seconds_, 3)
+        return out
+
+    def _extra_outcome(self) -> dict:
+        """Subclasses add the decisions of their own training (e.g. a kept stage)."""
+        return {}
 
     def _settings(self) -> TrainSettings:
         overrides = dict(self.trainer or {})
@@ -206,10 +250,13 @@ class GenerativeOverSampler(BaseOverSampler):
             raise ValueError(f"unknown trainer settings {unknown}; known: {sorted(known)}.")
         return TrainSettings(**overrides)
 
-    def _select_amount(self, data: TabularDataModule) -> float:
-        """The grid fraction with the best proxy minority AP on the validation rows."""
-        if not data.has_validation:
-            log.warning("no class has the 4 rows a validation split needs; using the full amount.")
+    def _select_amount(self, data: TabularDataModule, sel_x: np.ndarray, sel_y: np.ndarray):
+        """The grid fraction with the best proxy minority AP on the selection rows."""
+        if len(np.unique(sel_y)) < 2:
+            log.warning(
+                "amount selection needs held-out rows of two classes (4+ rows each); "
+                "using the full amount."
+            )
             return 1.0
         generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
         full = {
@@ -217,13 +264,15 @@ class GenerativeOverSampler(BaseOverSampler):
             for label, n in self.sampling_strategy_.items()
         }
         pool = {c: self._draw_model_rows(n, c, generator) for c, n in full.items() if n > 0}
+        train = (data.x_all.numpy(), data.y_all.numpy())
         scores = {}
         for fraction in sorted(float(a) for a in self.amount_grid):
             extra = [(rows[: int(round(fraction * len(rows)))], c) for c, rows in pool.items()]
-            scores[fraction] = proxy_minority_ap(data, extra)
+            scores[fraction] = proxy_minority_ap(train, extra, (sel_x, sel_y))
         best = max(scores.values())
-        self.amount_scores_ = scores
-        return min(a for a, v in scores.items() if v >= best - _AMOUNT_TIE)
+        tied = [a for a, v in scores.items() if v >= best - _AMOUNT_TIE]
+        self.amount_scores_, self.amount_tied_ = scores, len(tied) > 1
+        return min(tied)
 
     def _draw_all(self):
         generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
@@ -255,28 +304,37 @@ class GenerativeOverSampler(BaseOverSampler):
         return self.encoder_.inverse_transform(self._draw_model_rows(n, index, generator))
 
     def sample(self, n: int, label):
-        """``n`` new rows of class ``label`` from the fitted generator, in the input's types."""
+        """``n`` new rows of class ``label`` from the fitted generator, in the input's types.
+
+        Each call continues one random stream seeded at fit time: two calls return different
+        rows, and a refit with the same ``random_state`` repeats the same sequence of calls.
+        """
         if not hasattr(self, "module_"):
             raise ValueError(f"{type(self).__name__} is not fitted; call fit_resample first.")
         if label not in set(self.classes_.tolist()):
             raise ValueError(f"unknown class {label!r}; fitted classes: {self.classes_.tolist()}.")
-        generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
-        return self.codec_.decode(self._draw_codes(int(n), label, generator))
+        if self._sample_generator is None:  # one stream per fit: fresh rows on every call
+            device = self.module_.device
+            self._sample_generator = torch.Generator(device=device).manual_seed(self._draw_seed + 1)
+        return self.codec_.decode(self._draw_codes(int(n), label, self._sample_generator))
 
 
-def proxy_minority_ap(data: TabularDataModule, extra: list[tuple[np.ndarray, int]]) -> float:
-    """Mean one-vs-rest AP over the rarer classes of a logistic regression trained on the
-    generator's training rows plus ``extra`` synthetic rows, scored on the validation rows."""
-    x = data.x_all[~data.val_mask].numpy()
-    y = data.y_all[~data.val_mask].numpy()
+def proxy_minority_ap(
+    train: tuple[np.ndarray, np.ndarray],
+    extra: list[tuple[np.ndarray, int]],
+    held_out: tuple[np.ndarray, np.ndarray],
+) -> float:
+    """Mean one-vs-rest AP over the rarer classes of ``held_out`` of a logistic regression
+    trained on the ``train`` rows plus the ``extra`` synthetic rows of each class."""
+    x, y = train
     rows = [x] + [r for r, _ in extra]
     labels = [y] + [np.full(len(r), c) for r, c in extra]
     clf = LogisticRegression(max_iter=1000).fit(np.vstack(rows), np.concatenate(labels))
-    val_x, val_y = data.x_all[data.val_mask].numpy(), data.y_all[data.val_mask].numpy()
+    val_x, val_y = held_out
     proba = clf.predict_proba(val_x)
-    counts = np.bincount(val_y, minlength=proba.shape[1])
-    rare = [c for c in range(len(counts)) if 0 < counts[c] < counts.max()]
     column = {c: i for i, c in enumerate(clf.classes_)}
+    counts = np.bincount(val_y, minlength=len(column))
+    rare = [c for c in column if 0 < counts[c] < counts.max()] or [int(np.argmin(counts))]
     return float(np.mean([average_precision_score(val_y == c, proba[:, column[c]]) for c in rare]))
 
 

@@ -33,11 +33,13 @@ class BAGANSampler(GenerativeOverSampler):
     """Over-sampling with BAGAN (:mod:`genover.models.bagan`).
 
     ``model`` keys: ``hidden``, ``latent_dim``, ``dropout`` (the autoencoder, reused by the
-    generator and discriminator), ``ae_epochs`` (pretraining epochs), ``shrinkage`` (of class
-    covariances towards the pooled one), ``gan_lr`` and ``tau`` (Gumbel-softmax temperature).
-    ``trainer.max_epochs`` bounds the adversarial stage. With validation rows, the
-    adversarial stage is kept only if it beats its own starting point (the decoder with the
-    class Gaussians) on validation MMD; otherwise that starting point is the result.
+    generator and discriminator), ``ae_steps`` (pretraining optimiser steps), ``shrinkage``
+    (of class covariances towards the pooled one), ``gan_lr`` and ``tau`` (Gumbel-softmax
+    temperature). ``trainer.max_steps`` bounds the adversarial stage (generator and
+    discriminator steps both count). With validation rows, the adversarial stage is kept
+    only if it beats its own starting point (the decoder with the class Gaussians) on
+    validation MMD; otherwise that starting point is the result. ``adversarial_kept_`` and
+    the fold outcome record which happened.
     """
 
     module_class = BAGAN
@@ -45,12 +47,15 @@ class BAGANSampler(GenerativeOverSampler):
 
     def _train_module(self, data, layout, num_classes, settings, seed):
         options = dict(self.model or {})
-        ae_epochs = int(options.pop("ae_epochs", 100))
+        ae_steps = int(options.pop("ae_steps", 1000))
         shrinkage = float(options.pop("shrinkage", 1.0))
         ae_options = {k: options.pop(k) for k in self._AE_KEYS if k in options}
         autoencoder = self._build(TabularAutoencoder, layout=layout, lr=self.lr, **ae_options)
         ae_settings = dataclasses.replace(
-            settings, max_epochs=ae_epochs, log_name=f"{settings.log_name}_autoencoder"
+            settings,
+            max_steps=ae_steps,
+            max_epochs=None,
+            log_name=f"{settings.log_name}_autoencoder",
         )
         self.pretrain_result_ = train_module(autoencoder, data, ae_settings, seed)
         means, chols = fit_class_gaussians(
@@ -79,6 +84,16 @@ class BAGANSampler(GenerativeOverSampler):
         self.train_result_ = train_module(module, data, settings, seed)
         best = self.train_result_.best_score
         self.adversarial_kept_ = start_score is None or (best is not None and best < start_score)
+        self.adversarial_scores_ = (start_score, best)
         if not self.adversarial_kept_:
             module.load_state_dict(start_state)
         return module
+
+    def _extra_outcome(self) -> dict:
+        start, best = self.adversarial_scores_
+        return {
+            **self.pretrain_result_.outcome("autoencoder_"),
+            "adversarial_kept": bool(self.adversarial_kept_),
+            "adversarial_start_mmd": start,
+            "adversarial_best_mmd": best,
+        }

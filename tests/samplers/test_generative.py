@@ -16,19 +16,20 @@ from sklearn.model_selection import cross_validate
 
 from genover import BAGANSampler, CVAESampler, DDPMSampler
 from genover.models.diagnostics import rbf_mmd
+from genover.samplers import generative
 
 SAMPLERS = [CVAESampler, DDPMSampler, BAGANSampler]
 SMALL_MODEL = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
-    BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_epochs": 2},
+    BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_steps": 4},
 }
 
 
 def fast(cls, **kwargs):
-    """A sampler that trains for a couple of epochs on a tiny network."""
-    kwargs.setdefault("trainer", {"max_epochs": 2, "val_every": 1})
-    kwargs.setdefault("model", SMALL_MODEL[cls])
+    """A sampler that trains for a few optimiser steps on a tiny network."""
+    kwargs.setdefault("trainer", {"max_steps": 4, "epoch_steps": 2})
+    kwargs.setdefault("model", SMALL_MODEL[next(c for c in SAMPLERS if issubclass(cls, c))])
     kwargs.setdefault("random_state", 0)
     return cls(**kwargs)
 
@@ -41,13 +42,13 @@ def toy(n_major=300, n_minor=40, seed=0):
 
 
 LEARN = {
-    CVAESampler: dict(model={"hidden": [64, 64], "latent_dim": 2, "kl_warmup_epochs": 5}),
+    CVAESampler: dict(model={"hidden": [64, 64], "latent_dim": 2, "kl_warmup_steps": 10}),
     DDPMSampler: dict(
         model={"hidden": 64, "depth": 2, "steps": 100, "sample_steps": 20}, batch_size=64
     ),
     # BAGAN keeps its adversarial stage only if it beats the autoencoder start on validation.
     BAGANSampler: dict(
-        model={"hidden": [64, 64], "latent_dim": 2, "ae_epochs": 80}, val_fraction=0.15
+        model={"hidden": [64, 64], "latent_dim": 2, "ae_steps": 160}, val_fraction=0.15
     ),
 }
 
@@ -57,17 +58,17 @@ def test_generators_learn_the_minority_distribution(cls):
     X, y = toy()
     truth = torch.as_tensor(np.random.default_rng(9).normal(2.5, 0.3, (300, 2)))
     scores = {}
-    for label, epochs in (("untrained", 0), ("trained", 150)):
+    for label, steps in (("untrained", 0), ("trained", 300)):
         options = {"val_fraction": 0.0, "batch_size": 256, **LEARN[cls]}
-        if epochs == 0:
+        if steps == 0:
             options["model"] = (
-                {**options["model"], "ae_epochs": 0} if cls is BAGANSampler else options["model"]
+                {**options["model"], "ae_steps": 0} if cls is BAGANSampler else options["model"]
             )
         sampler = cls(
             random_state=0,
             numeric_transform="standard",
             class_balance=1.0,
-            trainer={"max_epochs": epochs, "val_every": 10},
+            trainer={"max_steps": steps, "epoch_steps": 25},
             sampling_strategy={0: 300, 1: 340},
             **options,
         )
@@ -76,6 +77,31 @@ def test_generators_learn_the_minority_distribution(cls):
         scores[label] = rbf_mmd(fake, truth).item()
     assert scores["trained"] < 0.3 * scores["untrained"], scores
     assert scores["trained"] < 0.1, scores
+
+
+def test_bagan_keeps_an_adversarial_stage_that_improves_on_its_start():
+    """A short autoencoder start leaves room: the adversarial stage must beat it on
+    validation MMD, be kept, and bring the rows closer to the true minority."""
+    X, y = toy()
+    truth = torch.as_tensor(np.random.default_rng(9).normal(2.5, 0.3, (300, 2)))
+    mmd = {}
+    for label, steps in (("start", 1), ("adversarial", 300)):
+        sampler = BAGANSampler(
+            random_state=0,
+            numeric_transform="standard",
+            class_balance=1.0,
+            batch_size=64,
+            model={"hidden": [64, 64], "latent_dim": 2, "ae_steps": 20},
+            trainer={"max_steps": steps, "epoch_steps": 25},
+            sampling_strategy={0: 300, 1: 340},
+        )
+        Xr, _ = sampler.fit_resample(X, y)
+        mmd[label] = rbf_mmd(torch.as_tensor(Xr[len(X) :]), truth).item()
+        kept = sampler.outcome_["adversarial_kept"]
+        assert kept is (label == "adversarial"), (label, sampler.outcome_)
+    start, best = sampler.adversarial_scores_
+    assert best < 0.7 * start  # validation MMD improved on the autoencoder start
+    assert mmd["adversarial"] < 0.5 * mmd["start"], mmd
 
 
 @pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
@@ -140,16 +166,108 @@ def test_same_seed_same_samples(cls):
     assert not np.array_equal(a, fast(cls, random_state=6).fit_resample(X, y)[0])
 
 
-def test_neighbour_filter_and_amount_selection():
+def test_amount_selection_scores_on_rows_the_generator_never_saw(monkeypatch):
+    """The proxy is trained on the generator's rows and scored on held-out selection rows
+    that the generator neither trained nor early-stopped on; the best fraction wins."""
     X, y = toy()
-    sampler = fast(CVAESampler, filter_neighbors=5, amount_grid=[0.0, 0.5, 1.0])
+    calls, seen = [], {}
+
+    def spy_proxy(train, extra, held_out):
+        calls.append((train, extra, held_out))
+        fraction = sum(len(r) for r, _ in extra) / 260
+        return 1.0 - (fraction - 0.5) ** 2  # 0.5 is the unique best
+
+    class SpyCVAE(CVAESampler):
+        def _train_module(self, data, *args):
+            seen["train_and_val"] = data.x_all.numpy().copy()
+            return super()._train_module(data, *args)
+
+    monkeypatch.setattr(generative, "proxy_minority_ap", spy_proxy)
+    sampler = fast(SpyCVAE, amount_grid=[0.0, 0.5, 1.0], numeric_transform="standard")
+    _, yr = sampler.fit_resample(X, y)
+    assert sampler.amount_ == 0.5 and not sampler.amount_tied_
+    assert Counter(yr)[1] == 40 + 130
+    assert sampler.outcome_["amount"] == 0.5 and sampler.outcome_["synthetic_rows"] == 130
+    assert sampler.outcome_["amount_score[0.5]"] == 1.0
+    selection = sampler.encoder_.transform(sampler.codec_.encode(X[sampler.selection_rows_]))
+    assert len(calls) == 3 and np.bincount(y[sampler.selection_rows_]).min() >= 6
+    for train, _, (held_x, _) in calls:
+        np.testing.assert_allclose(held_x, selection, rtol=1e-6)
+        assert not _shares_rows(train[0], selection)
+    # the generator's training and early-stopping rows exclude every selection row
+    assert len(seen["train_and_val"]) == len(X) - len(selection)
+    assert not _shares_rows(seen["train_and_val"], selection)
+
+
+def _shares_rows(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool((np.abs(a[:, None, :] - b[None, :, :]).max(axis=2) < 1e-9).any())
+
+
+def test_amount_ties_go_to_the_smallest_fraction_and_are_recorded(monkeypatch):
+    X, y = toy()
+    monkeypatch.setattr(generative, "proxy_minority_ap", lambda *a: 1.0)
+    sampler = fast(CVAESampler, amount_grid=[0.0, 0.5, 1.0])
+    _, yr = sampler.fit_resample(X, y)
+    assert sampler.amount_ == 0.0 and sampler.amount_tied_
+    assert Counter(yr)[1] == 40 and sampler.outcome_["synthetic_rows"] == 0
+    assert sampler.outcome_["amount_tied"] is True
+
+
+def test_neighbour_filter_rejects_rows_among_the_majority_and_records_it():
+    X, y = toy()
+    sampler = fast(
+        CVAESampler,
+        filter_neighbors=5,
+        numeric_transform="standard",
+        trainer={"max_steps": 150, "epoch_steps": 50},
+    )
     Xr, yr = sampler.fit_resample(X, y)
-    assert sampler.amount_ in (0.0, 0.5, 1.0)
-    assert set(sampler.amount_scores_) == {0.0, 0.5, 1.0}
-    assert Counter(yr)[1] == 40 + round(sampler.amount_ * 260)
-    if sampler.amount_ > 0:
-        share = sampler.filter_.other_class_share(sampler.encoder_.transform(Xr[len(X) :]), 1)
-        assert (share <= 0.5).mean() > 0.5
+    assert Counter(yr)[1] == 300
+    out = sampler.outcome_
+    share = sampler.filter_.other_class_share(sampler.encoder_.transform(Xr[len(X) :]), 1)
+    assert 0 < out["filter_acceptance"] < 1  # some drawn rows were rejected
+    # exactly the rows used to fill a shortfall fail the filter; the rest pass
+    assert (share > 0.5).sum() == out["filter_filled_rows"]
+    assert out["filter_fell_back"] == (out["filter_filled_rows"] > 0)
+
+
+def test_filter_fallback_is_recorded_when_too_few_rows_pass():
+    X, y = toy()
+    sampler = fast(CVAESampler, filter_neighbors=5, numeric_transform="standard")
+    sampler.fit_resample(X, y)
+    sampler.filter_.threshold = -1.0  # nothing can pass
+    sampler.filter_.reset_counts()
+    rows = sampler.sample(20, 1)
+    assert len(rows) == 20
+    assert sampler.filter_.outcome()["filter_fell_back"] is True
+    assert sampler.filter_.outcome()["filter_filled_rows"] == 20
+    assert sampler.filter_.outcome()["filter_acceptance"] == 0.0
+
+
+@pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
+def test_outcome_records_rows_training_and_timing(cls):
+    X, y = toy()
+    sampler = fast(cls, sampling_strategy={1: 100})
+    sampler.fit_resample(X, y)
+    out = sampler.outcome_
+    assert out["requested_rows"] == 60 and out["amount"] == 1.0
+    assert out["steps"] == 4 and out["stop_reason"] == "budget"
+    assert out["fit_seconds"] >= out["train_seconds"] > 0
+    if cls is BAGANSampler:
+        assert out["autoencoder_steps"] == 4
+        assert out["adversarial_kept"] == sampler.adversarial_kept_
+
+
+def test_sample_draws_fresh_rows_reproducibly():
+    X, y = toy()
+    first = fast(CVAESampler, random_state=3)
+    first.fit_resample(X, y)
+    a, b = first.sample(5, 1), first.sample(5, 1)
+    assert not np.allclose(a, b)  # a second call continues the stream
+    again = fast(CVAESampler, random_state=3)
+    again.fit_resample(X, y)
+    np.testing.assert_array_equal(again.sample(5, 1), a)
+    np.testing.assert_array_equal(again.sample(5, 1), b)
 
 
 def test_works_in_an_imblearn_pipeline_with_cross_validate():
@@ -207,7 +325,7 @@ def test_amount_grid_needs_a_validation_split():
 def test_unknown_model_or_trainer_setting():
     X, y = toy()
     with pytest.raises(ValueError, match="bad model settings for CVAESampler"):
-        CVAESampler(model={"latent": 3}, trainer={"max_epochs": 1}).fit_resample(X, y)
+        CVAESampler(model={"latent": 3}, trainer={"max_steps": 1}).fit_resample(X, y)
     with pytest.raises(ValueError, match=r"unknown trainer settings \['epochs'\]"):
         CVAESampler(trainer={"epochs": 1}).fit_resample(X, y)
 
