@@ -36,7 +36,7 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.hstack([X, cats]).astype(np.float64), y
 
 
-def build(name: str, accelerator: str):
+def build(name: str, accelerator: str, rows: int):
     from genover.samplers import BAGANSampler, CVAESampler, DDPMSampler
 
     common = dict(
@@ -45,14 +45,21 @@ def build(name: str, accelerator: str):
         batch_size=500,
         val_fraction=0.0,
         amount_grid=None,
-        trainer={"max_epochs": EPOCHS, "accelerator": accelerator, "progress_bar": False},
+        trainer={
+            "max_epochs": EPOCHS,
+            "max_steps": None,  # whole passes over the rows, not the default step budget
+            "epoch_steps": None,
+            "accelerator": accelerator,
+            "progress_bar": False,
+        },
     )
     if name == "cvae":
         return CVAESampler(**common)
     if name == "ddpm":
         return DDPMSampler(**common)
     common["trainer"] = {**common["trainer"], "max_epochs": EPOCHS // 2}
-    return BAGANSampler(model={"ae_epochs": EPOCHS // 2}, **common)
+    ae_steps = EPOCHS // 2 * -(-rows // common["batch_size"])  # the same passes, in steps
+    return BAGANSampler(model={"ae_steps": ae_steps}, **common)
 
 
 def rss_mb() -> float:
@@ -68,7 +75,7 @@ def measure_one(name: str, rows: int, accelerator: str) -> dict:
     import torch
 
     X, y = make_data(rows)
-    sampler = build(name, accelerator)
+    sampler = build(name, accelerator, rows)
     base = rss_mb()
     start = time.perf_counter()
     sampler.fit_resample(X, y)

@@ -7,6 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from genover.data import load_dataset
@@ -82,8 +86,17 @@ def test_end_to_end_outputs_on_a_keel_dataset(compose_cfg, tmp_path, caplog_info
     assert list(result["methods"]) == ["adasyn", "none", "smote"]
     for name, method in result["methods"].items():
         assert method["status"] == "ok", name
-        assert 0 < method["metrics"]["ap"]["mean"] <= 1
         assert set(method["metrics"]) >= {"ap", "roc_auc", "f1", "mcc", "balanced_accuracy"}
+    # `none` + lr is plain sklearn on the same folds: the recorded AP must match it exactly
+    data = load_dataset("keel:new_thyroid1")
+    reference = []
+    folds = RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0)
+    for train, test in folds.split(data.X, data.y):
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=0))
+        proba = model.fit(data.X[train], data.y[train]).predict_proba(data.X[test])
+        positive = data.y[test] == data.minority_class
+        reference.append(average_precision_score(positive, proba[:, data.minority_class]))
+    assert result["methods"]["none"]["metrics"]["ap"]["mean"] == pytest.approx(np.mean(reference))
     folds = pd.read_csv(tmp_path / "folds.csv")
     assert len(folds) == 3 * 3 * 2 and set(folds["method"]) == {"adasyn", "none", "smote"}
     mean_ap = folds[folds.method == "smote"]["ap"].mean()
@@ -121,7 +134,16 @@ def test_unknown_baseline_lists_choices(compose_cfg):
 def test_multiclass_run_reports_macro_ap(compose_cfg):
     result = run(compose_cfg("data=synthetic:n600:c3:ir6", "baselines=[]", "sampler=smote"))
     stats = result["methods"]["smote"]["metrics"]
-    assert 0 < stats["ap"]["mean"] <= 1 and 0 < stats["macro_ap"]["mean"] <= 1
+    folds = pd.DataFrame(result["folds"])
+    # per fold: ap is the mean over the minority classes, macro_ap over every class
+    data = load_dataset("synthetic:n600:c3:ir6", seed=0)
+    minority = [f"ap_{data.class_names[c]}" for c in data.minority_classes]
+    every = [f"ap_{name}" for name in data.class_names]
+    assert set(every) <= set(folds.columns) and len(minority) == 2
+    np.testing.assert_allclose(folds["ap"], folds[minority].mean(axis=1))
+    np.testing.assert_allclose(folds["macro_ap"], folds[every].mean(axis=1))
+    assert stats["macro_ap"]["mean"] == pytest.approx(folds["macro_ap"].mean())
+    assert stats["ap"]["mean"] < stats["macro_ap"]["mean"]  # the majority's AP is the highest
 
 
 def _ids_csv(tmp_path, n=160, every=5):
