@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 from sklearn.base import is_classifier
 
@@ -43,20 +44,59 @@ def test_groups_hold_the_promised_options():
     }
 
 
+def _leaves(node: dict, path: tuple = ()):
+    """(key path, value) of every leaf of a plain config dict (keys may contain dots)."""
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+def _experiment_settings(option: str) -> tuple[dict[str, str], dict]:
+    """The group choices (``override /group: option``) and the values an experiment file sets."""
+    raw = OmegaConf.to_container(
+        OmegaConf.load(resources.files("genover.conf") / "experiment" / f"{option}.yaml")
+    )
+    choices = {}
+    for entry in raw.pop("defaults", []):
+        ((key, value),) = entry.items()
+        group = key.removeprefix("override /")
+        if not group.startswith("hydra"):
+            choices[group] = value
+    raw.pop("hydra", None)
+    return choices, raw
+
+
 @pytest.mark.parametrize(("group", "option"), CASES, ids=[f"{g}={o}" for g, o in CASES])
 def test_every_option_composes_and_builds(compose_cfg, group, option):
+    if group == "experiment":
+        # untouched by the test's shrinking overrides, every value the file sets is in force
+        cfg = compose_cfg(f"experiment={option}", tiny=False)
+        choices, values = _experiment_settings(option)
+        for chosen_group, chosen in choices.items():
+            assert cfg[chosen_group].name == chosen, chosen_group
+        for path, value in _leaves(values):
+            node = cfg
+            for key in path:
+                node = node[key]
+            assert node == value, path
+        return
     cfg = compose_cfg(f"{group}={option}")
     OmegaConf.resolve(cfg)
-    if group == "experiment":
-        assert cfg.folds >= 2 and cfg.data
-        return
     obj = build(cfg[group])
-    if group == "sampler":
-        assert hasattr(obj, "fit_resample") and cfg.sampler.name == option
-    elif group == "classifier":
-        assert is_classifier(obj) and cfg.classifier.name == option
-    else:
-        assert hasattr(obj, "fit_transform")
+    node = OmegaConf.to_container(cfg[group])
+    assert type(obj) is get_class(node["_target_"])
+    if group in ("sampler", "classifier"):
+        assert node["name"] == option
+    # every setting reaches the object (nested _target_ nodes are built objects)
+    params = obj.get_params(deep=False)
+    for key, value in node.items():
+        if key in ("_target_", "name") or (isinstance(value, dict) and "_target_" in value):
+            continue
+        assert params[key] == value, f"{option}.{key}: {params[key]!r} != {value!r}"
+    if group == "classifier":
+        assert is_classifier(obj)
 
 
 def test_seed_flows_into_random_states(compose_cfg):

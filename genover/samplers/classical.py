@@ -4,7 +4,9 @@ Each class is the imbalanced-learn sampler itself (same parameters, same results
 change: when a class to resample has too few rows for the configured neighbourhood (a
 KEEL training fold can hold 3 minority rows while ``k_neighbors=5``), the neighbourhood is
 shrunk to fit and a warning is logged, instead of raising mid-sweep. A class with a single
-row cannot be interpolated and gets a clear ``ValueError``.
+row cannot be interpolated and gets a clear ``ValueError``. After ``fit_resample``,
+``outcome_`` records the neighbourhood used and whether it was shrunk (and, for ADASYN,
+whether it fell back to uniform weights), so each fold's choice shows in ``folds.csv``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,24 @@ class _NeighbourhoodFitsClass:
     """Mixin: cap the neighbour estimators named in ``_neighbour_attrs`` to the class size."""
 
     _neighbour_attrs: tuple[str, ...] = ("nn_k_",)
+    _k_param = "k_neighbors"
 
     def _fit_resample(self, X, y):
+        self._set_neighbour_cap(y)
+        resampled = super()._fit_resample(X, y)
+        self.outcome_ = self._outcome()
+        return resampled
+
+    def _outcome(self) -> dict:
+        used = getattr(self, self._neighbour_attrs[0]).n_neighbors - 1
+        return {self._k_param: int(used), f"{self._k_param}_shrunk": self._shrunk}
+
+    def _set_neighbour_cap(self, y) -> None:
+        """Record the most neighbours the smallest class to resample allows (its rows - 1)."""
         targets = [c for c, n in self.sampling_strategy_.items() if n > 0]
         counts = {c: int(np.sum(y == c)) for c in targets}
         self._neighbour_cap = min(counts.values(), default=2) - 1
+        self._shrunk = False
         if self._neighbour_cap < 1:
             smallest = min(counts, key=counts.get)
             raise ValueError(
@@ -33,7 +48,6 @@ class _NeighbourhoodFitsClass:
                 "row in this training set. Add rows, use fewer folds, or use "
                 "sampler=random_over for such classes."
             )
-        return super()._fit_resample(X, y)
 
     def _validate_estimator(self):
         super()._validate_estimator()
@@ -42,15 +56,19 @@ class _NeighbourhoodFitsClass:
             nn = getattr(self, attr, None)
             if cap is None or nn is None or nn.n_neighbors - 1 <= cap:
                 continue
+            requested = nn.n_neighbors - 1
+            nn.set_params(n_neighbors=cap + 1)
+            if self._shrunk:  # ADASYN builds its estimator twice in one fit: warn once
+                continue
+            self._shrunk = True
             log.warning(
                 "%s: the smallest class to resample has %d rows, fewer than %d neighbours + 1; "
                 "using %d neighbours for this fit.",
                 type(self).__name__,
                 cap + 1,
-                nn.n_neighbors - 1,
+                requested,
                 cap,
             )
-            nn.set_params(n_neighbors=cap + 1)
 
 
 class SMOTE(_NeighbourhoodFitsClass, over_sampling.SMOTE):
@@ -64,25 +82,47 @@ class SMOTENC(_NeighbourhoodFitsClass, over_sampling.SMOTENC):
 class ADASYN(_NeighbourhoodFitsClass, over_sampling.ADASYN):
     """ADASYN (He et al. 2008) from imbalanced-learn, neighbourhood capped to class size.
 
-    ADASYN weights each minority row by the share of majority rows among its neighbours.
-    When no minority row has a majority neighbour those weights are undefined (imblearn
-    raises); the weights are then uniform, which is SMOTE, and a warning says so.
+    ADASYN weights each row of a class to resample by the share of other-class rows among its
+    neighbours. When no row of such a class has an other-class neighbour those weights are
+    undefined (imblearn raises); the weights are then uniform, which is SMOTE with the same
+    targets, and a warning says so.
     """
 
     _neighbour_attrs = ("nn_",)
+    _k_param = "n_neighbors"
 
     def _fit_resample(self, X, y):
-        try:
-            return super()._fit_resample(X, y)
-        except RuntimeError as err:
-            if "neigbours belong to the majority" not in str(err):
-                raise
-        log.warning("ADASYN: no minority row has a majority neighbour; using uniform weights.")
+        self._set_neighbour_cap(y)
+        self._validate_estimator()
+        isolated = self._classes_without_other_neighbours(X, y)
+        self.outcome_ = {**self._outcome(), "uniform_weights": bool(isolated)}
+        if not isolated:  # imblearn's own ADASYN, with the neighbourhood cap already set
+            return over_sampling.ADASYN._fit_resample(self, X, y)
+        log.warning(
+            "ADASYN: no row of class(es) %s has a neighbour of another class among its %d "
+            "nearest; using uniform weights (SMOTE with the same targets).",
+            ", ".join(map(str, isolated)),
+            self.nn_.n_neighbors - 1,
+        )
         targets = {c: int(np.sum(y == c)) + n for c, n in self.sampling_strategy_.items()}
         fallback = SMOTE(
             sampling_strategy=targets, k_neighbors=self.n_neighbors, random_state=self.random_state
         )
         return fallback.fit_resample(X, y)
+
+    def _classes_without_other_neighbours(self, X, y) -> list:
+        """Classes to resample whose ADASYN weights (``ratio_nn`` in imblearn) are all zero:
+        neighbours found as imblearn finds them, with the capped neighbourhood ``nn_``."""
+        self.nn_.fit(X)
+        isolated = []
+        for label, n_new in self.sampling_strategy_.items():
+            if n_new == 0:
+                continue
+            rows = X[np.flatnonzero(y == label)]
+            nns = self.nn_.kneighbors(rows, return_distance=False)[:, 1:]
+            if not np.any(y[nns] != label):
+                isolated.append(label)
+        return isolated
 
 
 class BorderlineSMOTE(_NeighbourhoodFitsClass, over_sampling.BorderlineSMOTE):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from imblearn.pipeline import make_pipeline
 from sklearn.datasets import make_classification
-from sklearn.metrics import recall_score
-from sklearn.model_selection import cross_validate
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.metrics import average_precision_score, recall_score
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.utils.estimator_checks import check_classifiers_train, parametrize_with_checks
 
 from genover.classifiers import ClassSampling, MLPClassifier
 from genover.losses import CrossEntropyLoss, FocalLoss
@@ -22,13 +22,25 @@ FAST = dict(hidden=(16,), max_epochs=3, patience=2, random_state=0)
 def _skips(estimator) -> dict:
     return {
         "check_sample_weight_equivalence_on_dense_data": "fit has no sample_weight; imbalance is handled by the loss",
-        "check_classifiers_train": "3 epochs on a tiny net cannot reach sklearn's accuracy bar",
+        "check_classifiers_train": "run with enough epochs in test_sklearn_classifiers_train",
     }
 
 
 @parametrize_with_checks([MLPClassifier(**FAST, val_fraction=0.0)], expected_failed_checks=_skips)
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"readonly_memmap": True}, {"readonly_memmap": True, "X_dtype": "float32"}],
+    ids=["float64", "readonly", "readonly_float32"],
+)
+def test_sklearn_classifiers_train(variant):
+    # sklearn's bar is > 0.83 training accuracy on three blobs (and on two of them). Three
+    # epochs (6 Adam steps) reach ~0.4; 40 epochs reach ~0.9 (3 blobs) and ~0.96 (2 blobs).
+    clf = MLPClassifier(hidden=(16,), max_epochs=40, patience=40, val_fraction=0.0)
+    check_classifiers_train("MLPClassifier", clf, **variant)
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +87,23 @@ def test_weighting_improves_minority_recall_at_the_same_budget(imbalanced):
     ],
     ids=str,
 )
-def test_every_strategy_trains_and_predicts_probabilities(imbalanced, options):
+def test_every_strategy_trains_and_predicts_probabilities(imbalanced, plain_ce_proba, options):
     X, y = imbalanced
     clf = MLPClassifier(**{**FAST, **options}).fit(X[:600], y[:600])
     proba = clf.predict_proba(X[600:700])
-    assert proba.shape == (100, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
-    assert set(clf.predict(X[600:700])) <= set(clf.classes_)
+    np.testing.assert_allclose(proba.sum(1), 1, atol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X[600:700]), clf.classes_[proba.argmax(1)])
+    # the option changes what is learnt (an option that is never wired in would not) ...
+    assert np.abs(proba - plain_ce_proba).max() > 1e-3
+    # ... and the same seed learns it again
+    again = MLPClassifier(**{**FAST, **options}).fit(X[:600], y[:600]).predict_proba(X[600:700])
+    np.testing.assert_array_equal(proba, again)
+
+
+@pytest.fixture(scope="module")
+def plain_ce_proba(imbalanced):
+    X, y = imbalanced
+    return MLPClassifier(**FAST, loss="ce").fit(X[:600], y[:600]).predict_proba(X[600:700])
 
 
 def test_crt_keeps_features_and_retrains_the_head(imbalanced):
@@ -115,17 +138,34 @@ def test_curriculum_moves_from_uniform_to_natural():
 
 
 def test_multiclass_and_string_labels(imbalanced):
+    # Strings in the same sorted order as the integer codes name the same classes: the same
+    # seed learns the same network, and predictions come back as the strings.
     X, _ = imbalanced
-    y = np.array(["a", "b", "c"])[np.arange(len(X)) % 3]
-    clf = MLPClassifier(**FAST, loss="focal").fit(X[:300], y[:300])
-    assert clf.predict_proba(X[:5]).shape == (5, 3) and set(clf.predict(X[:50])) <= {"a", "b", "c"}
+    codes = np.digitize(X[:300, 0], [-0.4, 0.4])
+    names = np.array(["ant", "bee", "cat"])
+    by_code = MLPClassifier(**FAST, loss="focal").fit(X[:300], codes)
+    by_name = MLPClassifier(**FAST, loss="focal").fit(X[:300], names[codes])
+    assert by_code.classes_.tolist() == [0, 1, 2]
+    assert by_name.classes_.tolist() == ["ant", "bee", "cat"]
+    np.testing.assert_array_equal(by_name.predict_proba(X[:300]), by_code.predict_proba(X[:300]))
+    np.testing.assert_array_equal(by_name.predict(X[:300]), names[by_code.predict(X[:300])])
+    assert len(set(by_code.predict(X[:300]))) >= 2
 
 
 def test_in_an_imblearn_pipeline_with_cross_validate(imbalanced):
+    # The pipeline resamples each training fold only: the same scores as doing it by hand.
     X, y = imbalanced
+    X, y = X[:600], y[:600]
     pipe = make_pipeline(SMOTE(random_state=0), MLPClassifier(**FAST))
-    scores = cross_validate(pipe, X[:600], y[:600], cv=3, scoring="average_precision")
-    assert np.isfinite(scores["test_score"]).all()
+    cv = StratifiedKFold(3)
+    scores = cross_validate(pipe, X, y, cv=cv, scoring="average_precision")["test_score"]
+    by_hand = []
+    for train, test in cv.split(X, y):
+        X_res, y_res = SMOTE(random_state=0).fit_resample(X[train], y[train])
+        assert (y_res == 1).sum() == (y[train] == 0).sum()
+        proba = MLPClassifier(**FAST).fit(X_res, y_res).predict_proba(X[test])[:, 1]
+        by_hand.append(average_precision_score(y[test], proba))
+    np.testing.assert_allclose(scores, by_hand, rtol=1e-12)
 
 
 def test_bad_settings(imbalanced):

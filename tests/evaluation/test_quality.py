@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from genover.evaluation.quality import copy_rates, majority_neighbour_rate, prdc, sample_quality
+from genover.evaluation.quality import (
+    _distance_blocks,
+    copy_rates,
+    majority_neighbour_rate,
+    prdc,
+    sample_quality,
+)
 
 
 @pytest.fixture
@@ -47,3 +55,81 @@ def test_prdc_of_identical_sets_and_majority_rate():
     y = np.r_[np.zeros(10, int), np.ones(10, int)]
     assert majority_neighbour_rate(X, y, np.zeros((4, 2)), label=1, k=5) == 1.0
     assert majority_neighbour_rate(X, y, np.ones((4, 2)) * 5, label=1, k=5) == 0.0
+
+
+def _dense_prdc(real, fake, k):
+    """The textbook formulas on full distance matrices (Naeem et al. 2020, Kynkaanniemi et al.
+    2019): only for small sets, as the reference for the blocked implementation."""
+    d_rr = np.linalg.norm(real[:, None] - real[None], axis=2)
+    d_ff = np.linalg.norm(fake[:, None] - fake[None], axis=2)
+    d_rf = np.linalg.norm(real[:, None] - fake[None], axis=2)
+    real_r = np.sort(d_rr, axis=1)[:, k]  # column 0 is the row itself
+    fake_r = np.sort(d_ff, axis=1)[:, k]
+    inside = d_rf < real_r[:, None]
+    return {
+        "precision": float(inside.any(axis=0).mean()),
+        "recall": float((d_rf < fake_r[None, :]).any(axis=1).mean()),
+        "density": float(inside.sum(axis=0).mean() / k),
+        "coverage": float((d_rf.min(axis=1) < real_r).mean()),
+    }
+
+
+@pytest.mark.parametrize(("n_real", "n_fake", "d", "k"), [(97, 61, 3, 5), (40, 130, 20, 3)])
+def test_blocked_prdc_equals_the_dense_formulas(n_real, n_fake, d, k):
+    rng = np.random.default_rng(n_real)
+    real = rng.normal(0, 1, (n_real, d))
+    fake = rng.normal(0.4, 1.3, (n_fake, d))  # partly overlapping, so no measure is 0 or 1
+    # ~0.004 MiB holds 4 rows of distances to 130 fake rows: at least 10 blocks per call.
+    blocked = prdc(real, fake, k, working_memory=0.004)
+    expected = _dense_prdc(real, fake, k)
+    assert blocked == pytest.approx(expected, abs=1e-12)
+    assert all(0 < v < 1 for m, v in expected.items() if m != "density")
+    assert prdc(real, fake, k) == pytest.approx(expected, abs=1e-12)  # one block
+
+
+def test_distance_blocks_cover_the_matrix_in_bounded_blocks():
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(50, 4)), rng.normal(size=(30, 4))
+    blocks = list(_distance_blocks(A, B, working_memory=0.002))  # 0.002 MiB = 8 rows of 30
+    assert [rows.stop - rows.start for rows, _ in blocks] == [8] * 6 + [2]
+    np.testing.assert_allclose(
+        np.vstack([block for _, block in blocks]),
+        np.linalg.norm(A[:, None] - B[None], axis=2),
+        atol=1e-12,
+    )
+
+
+def test_prdc_by_hand_on_a_line():
+    # k=1. Real 0,1,2,4 have radii 1,1,1,2; fake 0.5,3,3.2,10,10.5 have radii 2.5,.2,.2,.5,.5.
+    # Real balls hold fake 0.5 (twice: around 0 and 1), 3 and 3.2 (around 4); 3 is exactly on
+    # the ball around 2, which does not count (strict <). 10 and 10.5 lie in no real ball.
+    real = np.array([[0.0], [1.0], [2.0], [4.0]])
+    fake = np.array([[0.5], [3.0], [3.2], [10.0], [10.5]])
+    assert prdc(real, fake, k=1, working_memory=1e-5) == pytest.approx(
+        {
+            "precision": 3 / 5,  # 0.5, 3, 3.2 lie in a real ball
+            "recall": 3 / 4,  # 4 lies in no fake ball (nearest fake 3.2 has radius 0.2)
+            "density": (2 + 1 + 1) / 5,
+            "coverage": 3 / 4,  # the ball around 2 (radius 1) holds no fake row
+        }
+    )
+
+
+def test_prdc_memory_grows_linearly_in_rows():
+    # 4,000 x 3,000 distances alone are 96 MB; blocks of 1 MiB keep the peak near the inputs.
+    rng = np.random.default_rng(2)
+    real, fake = rng.normal(size=(4000, 8)), rng.normal(size=(3000, 8))
+    tracemalloc.start()
+    try:
+        prdc(real, fake, k=5, working_memory=1.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_exact_copies_are_exact_in_many_dimensions():
+    # The neighbour search's |a|^2 - 2ab + |b|^2 leaves up to ~1e-6 on a copy of a 50-feature row.
+    real = np.random.default_rng(4).normal(3, 2, (2000, 50))
+    copies = copy_rates(real, real[:500])
+    assert copies["exact_copy_rate"] == 1.0 and copies["dcr_median"] == 0.0

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from genover.evaluation.report import build_report, collect_runs, write_report
 from genover.evaluation.stats import average_ranks, holm, nemenyi_cd, win_tie_loss
@@ -54,10 +55,19 @@ def test_known_ordering_gives_known_ranks_and_lists_failures(tmp_path):
     (running / "config.yaml").write_text("data: keel:pima\n")
     report = write_report(tmp_path)
     assert report.ranks.to_dict() == {"best": 1.0, "mid": 2.0, "smote": 3.0}
-    assert 0 <= report.friedman[1] <= 1 and report.friedman[1] < 0.05
+    # Same order on n=4 datasets, k=3 methods: rank sums 4, 8, 12, so Friedman's
+    # chi2 = 12/(n k (k+1)) * (4^2 + 8^2 + 12^2) - 3 n (k+1) = 8 and p = exp(-8/2) (2 df).
+    assert report.friedman == pytest.approx((8.0, np.exp(-4.0)))
+    # Demsar (2006), Table 5: q_0.05 = 2.343 for k = 3
+    assert report.cd == pytest.approx(2.343 * np.sqrt(3 * 4 / (6 * 4)), abs=2e-3)
     versus = report.versus.set_index("method")
     assert versus.loc["best", ["wins", "ties", "losses"]].tolist() == [4, 0, 0]
-    assert 0 <= versus.loc["best", "p_holm"] <= 1
+    assert versus.loc["mid", ["wins", "ties", "losses"]].tolist() == [4, 0, 0]
+    # Wilcoxon, 4 positive differences: exact two-sided p = 2 / 2^4; Holm doubles the smaller
+    # of the two equal p-values and carries it to the other.
+    assert versus["p"].tolist() == pytest.approx([0.125, 0.125])
+    assert versus["p_holm"].tolist() == pytest.approx([0.25, 0.25])
+    assert versus.loc["best", "mean_diff"] == pytest.approx(0.6 - 0.015)
     text = (tmp_path / "report.md").read_text()
     assert "ValueError: boom" in text and "## Unfinished runs" in text and "`5`" not in text
     assert "5 (" in text  # the unfinished run is listed
@@ -92,9 +102,20 @@ def test_report_on_a_real_multirun(tmp_path):
     means = folds.groupby(["dataset", "method"])["ap"].mean().unstack()
     expected = means.rank(axis=1, ascending=False).mean()
     assert report.ranks.to_dict() == pytest.approx(expected.to_dict())
-    assert sum(report.ranks) == pytest.approx(6.0)  # 1 + 2 + 3
-    assert 0 <= report.friedman[1] <= 1
-    assert all(0 <= p <= 1 for p in report.versus["p_holm"])
+    assert sorted(means.columns) == ["none", "random_over", "smote"] and len(means) == 2
+    # the statistics, by scipy directly on the same dataset x method table
+    expected_friedman = stats.friedmanchisquare(*[means[c] for c in means.columns])
+    assert report.friedman == pytest.approx(tuple(expected_friedman))
+    raw = {
+        m: stats.wilcoxon(means[m], means["smote"], zero_method="zsplit").pvalue
+        for m in ("none", "random_over")
+    }
+    low, high = sorted(raw, key=raw.get)
+    adjusted = {low: min(1.0, 2 * raw[low])}  # Holm by hand for two comparisons
+    adjusted[high] = max(adjusted[low], min(1.0, raw[high]))
+    versus = report.versus.set_index("method")
+    assert versus["p"].to_dict() == pytest.approx(raw)
+    assert versus["p_holm"].to_dict() == pytest.approx(adjusted)
     out = subprocess.run(
         [sys.executable, "-c", "from genover.cli import report_main; report_main()", str(sweep)],
         capture_output=True,
