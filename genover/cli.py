@@ -27,25 +27,31 @@ def _fail(err: Exception, output_dir: Path) -> None:
         sys.exit(2)
 
 
-def concurrent_jobs() -> int:
-    """How many jobs of this sweep run at once on this machine (1 outside a multirun)."""
-    hydra_cfg = HydraConfig.get()
-    if hydra_cfg.mode != RunMode.MULTIRUN:
-        return 1
-    n_jobs = hydra_cfg.launcher.get("n_jobs") if "launcher" in hydra_cfg else None
-    return max(1, int(n_jobs)) if n_jobs and int(n_jobs) > 0 else 1
+def auto_threads(cores: int, launcher: dict | None) -> int:
+    """Torch threads for one job: the launcher's ``cpus_per_task`` (submitit), else the
+    cores divided by the jobs it runs at once (``n_jobs``, joblib), else every core."""
+    launcher = launcher or {}
+    if launcher.get("cpus_per_task"):
+        return max(1, int(launcher["cpus_per_task"]))
+    n_jobs = int(launcher.get("n_jobs") or 1)
+    return max(1, cores // max(1, n_jobs))
 
 
 def share_threads(threads: int | str = "auto") -> int:
-    """Give this job ``threads`` torch intra-op threads; ``auto`` = cores / concurrent jobs,
-    so that a 2-job sweep on 2 cores runs one thread per job instead of oversubscribing."""
+    """Give this job ``threads`` torch intra-op threads (``auto``: :func:`auto_threads`), so
+    that a 2-job sweep on 2 cores runs one thread per job instead of oversubscribing."""
     import os
 
     import torch
+    from omegaconf import OmegaConf
 
     if threads == "auto":
+        hydra_cfg = HydraConfig.get()
+        launcher = None
+        if hydra_cfg.mode == RunMode.MULTIRUN and "launcher" in hydra_cfg:
+            launcher = OmegaConf.to_container(hydra_cfg.launcher, resolve=False)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        threads = max(1, (cores or 1) // concurrent_jobs())
+        threads = auto_threads(cores or 1, launcher)
     torch.set_num_threads(int(threads))
     log.debug("torch intra-op threads: %d", int(threads))
     return int(threads)
@@ -60,8 +66,14 @@ def experiment_app(cfg: DictConfig) -> float | None:
     """
     from genover.experiment import run
 
+    from genover.evaluation.rundir import completed_run
+
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     share_threads(cfg.get("threads", "auto"))
+    done = completed_run(output_dir, cfg) if cfg.get("resume") else None
+    if done is not None:
+        log.info("resume: %s already holds this job's complete results; skipping it", output_dir)
+        return _objective(done)
     try:
         if cfg.get("tune") is not None:
             from genover.tuning import run_nested
@@ -72,6 +84,10 @@ def experiment_app(cfg: DictConfig) -> float | None:
     except ValueError as err:
         _fail(err, output_dir)
         return float("nan")
+    return _objective(payload)
+
+
+def _objective(payload: dict) -> float:
     main = next(iter(payload["methods"].values()))
     return main["metrics"]["ap"]["mean"] if main["status"] == "ok" else float("nan")
 

@@ -3,6 +3,7 @@ TensorBoard scalars and PR curves."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -54,9 +55,35 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
         "cv": {"folds": int(cfg.folds), "repeats": int(cfg.repeats), "seed": int(cfg.seed)},
         "evaluation": OmegaConf.to_container(cfg.evaluation, resolve=True),
         "headline": "ap",
+        "config_hash": config_hash(cfg),
         "methods": summary,
         "folds": records,
     }
+
+
+# Settings that change how a job runs, not what it computes.
+_RUNTIME_KEYS = ("resume", "threads")
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """SHA-256 of the job's resolved config, less the runtime-only keys (``resume``)."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    for key in _RUNTIME_KEYS:
+        resolved.pop(key, None)
+    text = json.dumps(resolved, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def completed_run(out: Path, cfg: DictConfig) -> dict | None:
+    """The metrics of a finished run in ``out`` made with this very config, else None."""
+    path = out / "metrics.json"
+    if not path.exists() or not (out / "folds.csv").exists():
+        return None
+    try:
+        metrics = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    return metrics if metrics.get("config_hash") == config_hash(cfg) else None
 
 
 def _without_timings(outcome: dict) -> dict:
@@ -116,9 +143,12 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: DictConfig) -> None:
-    """metrics.json (deterministic), folds.csv, timings.json, plots and TensorBoard."""
+    """folds.csv, timings.json, TensorBoard, plots and, last, metrics.json (deterministic).
+
+    Every file is written atomically and metrics.json comes last, so its presence means the
+    run finished: a job killed mid-way leaves none, and ``resume=true`` reruns it.
+    """
     metrics = {k: v for k, v in payload.items() if k != "folds"}
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     atomic_write_text(out / "folds.csv", fold_table(results).to_csv(index=False))
     timings = {
         name: {
@@ -139,6 +169,7 @@ def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: Dic
     write_tensorboard(out / "tensorboard", payload, curves)
     if cfg.evaluation.plots:
         write_plots(out / "plots", curves, results, dataset)
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     log.info("results in %s\n%s", out, format_table(payload))
 
 

@@ -1,0 +1,130 @@
+"""Sweeps through submitit's local launcher, and resuming a killed sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from genover.cli import auto_threads
+
+BIN = Path(sys.executable).parent
+FAST_CVAE = [
+    "experiment=debug",
+    "sampler=cvae",
+    "sampler.amount_grid=null",
+    "sampler.model.hidden=[16]",
+    "sampler.trainer.max_steps=300",
+    "baselines=[]",
+    "evaluation.threshold.tune=false",
+    "evaluation.plots=false",
+]
+
+
+def _genover(args, cwd, **kwargs):
+    return subprocess.Popen(
+        [str(BIN / "genover"), "-m", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_submitit_local_sweep_then_report(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = _genover(
+        [
+            "hydra/launcher=local",
+            "experiment=debug",
+            "sampler=none,smote",
+            "baselines=[]",
+            "evaluation.plots=false",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        tmp_path,
+    )
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "Submitit 'local' sweep output dir" in out
+    for job in ("0", "1"):
+        metrics = json.loads((sweep / job / "metrics.json").read_text())
+        assert metrics["methods"][["none", "smote"][int(job)]]["status"] == "ok"
+    report = subprocess.run(
+        [str(BIN / "genover-report"), str(sweep)], capture_output=True, text=True, timeout=300
+    )
+    assert report.returncode == 0, report.stderr
+    text = (sweep / "report.md").read_text()
+    assert "2 finished runs, 0 failures, 0 unfinished" in text
+
+
+@pytest.mark.slow
+def test_killed_sweep_resumes_only_the_missing_jobs(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [*FAST_CVAE, "seed=0,1,2", f"hydra.sweep.dir={sweep}"]
+    proc = _genover(args, tmp_path, start_new_session=True)
+    deadline = time.time() + 300
+    while not (sweep / "0" / "metrics.json").exists():
+        assert time.time() < deadline and proc.poll() is None, proc.stdout.read()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # mid-way through job 1
+    proc.wait()
+    assert not (sweep / "2" / "metrics.json").exists()
+    done_first = (sweep / "0" / "metrics.json").stat().st_mtime_ns
+    killed = [j for j in ("1", "2") if not (sweep / j / "metrics.json").exists()]
+    assert killed, "the sweep finished before it could be killed"
+
+    proc = _genover([*args, "resume=true"], tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    skipped = [line for line in out.splitlines() if "resume:" in line and "skipping" in line]
+    expected = 3 - len(killed)
+    assert len(skipped) == expected, out
+    assert (sweep / "0" / "metrics.json").stat().st_mtime_ns == done_first
+    for job in ("0", "1", "2"):
+        assert json.loads((sweep / job / "metrics.json").read_text())["cv"]["seed"] == int(job)
+    report = subprocess.run(
+        [str(BIN / "genover-report"), str(sweep)], capture_output=True, text=True, timeout=300
+    )
+    assert report.returncode == 0, report.stderr
+    assert "3 finished runs, 0 failures, 0 unfinished" in (sweep / "report.md").read_text()
+
+
+def test_resume_reruns_a_job_whose_config_changed(compose_cfg, tmp_path):
+    from genover.evaluation.rundir import completed_run
+    from genover.experiment import run
+
+    cfg = compose_cfg("sampler=smote", "baselines=[]", "evaluation.plots=false")
+    run(cfg, output_dir=tmp_path)
+    assert completed_run(tmp_path, cfg) is not None
+    assert (
+        completed_run(
+            tmp_path,
+            compose_cfg("sampler=smote", "baselines=[]", "resume=true", "evaluation.plots=false"),
+        )
+        is not None
+    )
+    assert (
+        completed_run(
+            tmp_path,
+            compose_cfg("sampler=smote", "baselines=[]", "seed=3", "evaluation.plots=false"),
+        )
+        is None
+    )
+    (tmp_path / "folds.csv").unlink()
+    assert completed_run(tmp_path, cfg) is None
+
+
+def test_threads_follow_the_launcher():
+    assert auto_threads(2, None) == 2
+    assert auto_threads(2, {"n_jobs": 2}) == 1
+    assert auto_threads(16, {"n_jobs": 3}) == 5
+    assert auto_threads(16, {"cpus_per_task": 4, "n_jobs": None}) == 4
