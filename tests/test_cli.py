@@ -38,6 +38,7 @@ def test_multirun_keeps_going_past_a_bad_job(tmp_path):
         [
             "-m",
             "experiment=debug",
+            "sampler=smote",
             "baselines=[]",
             "data=synthetic:n300,keel:nope",
             "hydra.sweep.dir=sweep",
