@@ -12,8 +12,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from genover.experiment.config import register_baseline_configs
+
 log = logging.getLogger("genover")
 CONFIG_PATH = "pkg://genover.conf"
+register_baseline_configs()  # the `baselines` group, before Hydra composes anything
 
 
 def _fail(err: Exception, output_dir: Path) -> None:
@@ -64,9 +67,8 @@ def experiment_app(cfg: DictConfig) -> float | None:
     Returns the configured sampler's cross-validated minority AP, the objective that
     Hydra's Optuna sweeper maximises (NaN when the run or the sampler failed).
     """
-    from genover.experiment import run
-
     from genover.evaluation.rundir import completed_run
+    from genover.experiment import run
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     share_threads(cfg.get("threads", "auto"))

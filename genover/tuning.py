@@ -28,9 +28,11 @@ from genover.experiment import (
     Method,
     MethodResult,
     check_folds,
+    config_choices,
     evaluate_method,
     load_configured_dataset,
 )
+from genover.experiment.config import target_name
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def inner_score(dataset: Dataset, cfg: DictConfig, inner_folds: int, seed: int) 
 
 
 def _name(cfg: DictConfig) -> str:
-    return str(cfg.sampler.get("name", "sampler"))
+    return config_choices(cfg).get("sampler") or target_name(cfg.sampler)
 
 
 def tune_fold(
@@ -147,7 +149,7 @@ def run_nested(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
         total.seconds += outer.seconds
         chosen.append({"repeat": repeat, "fold": fold, "inner_ap": score, "params": best})
     methods = [Method(name, OmegaConf.to_container(cfg.sampler, resolve=True))]
-    payload = summarise(dataset, cfg, methods, {name: total}, {})
+    payload = summarise(dataset, cfg, methods, {name: total}, {}, config_choices(cfg))
     payload["tuning"] = {
         "design": "nested: trials scored on inner folds of each outer training fold; "
         "metrics are the untouched outer test folds",

@@ -9,6 +9,8 @@ import pytest
 import torch
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
 
 # Two cores are shared between pytest-xdist workers: one intra-op thread each.
 torch.set_num_threads(1)
@@ -29,12 +31,23 @@ def compose_cfg():
     """compose_cfg(*overrides) -> the real composed config with the overrides applied."""
 
     def _compose(*overrides: str, tiny: bool = True, config_name: str = "config"):
+        """As Hydra's app would: the job's config, with Hydra's own node (group choices,
+        which name the methods) set aside in HydraConfig."""
         GlobalHydra.instance().clear()
         with initialize_config_module(config_module="genover.conf", version_base="1.3"):
-            return compose(config_name=config_name, overrides=[*(TINY if tiny else []), *overrides])
+            cfg = compose(
+                config_name=config_name,
+                overrides=[*(TINY if tiny else []), *overrides],
+                return_hydra_config=True,
+            )
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return cfg
 
     yield _compose
     GlobalHydra.instance().clear()
+    HydraConfig.instance().cfg = None
 
 
 @pytest.fixture

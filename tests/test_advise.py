@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 from sklearn.base import is_classifier
 
@@ -235,8 +236,8 @@ def test_profile_of_a_mixed_file_with_missing_values(tmp_path, capsys):
 def _check_composes(compose_cfg, overrides):
     cfg = compose_cfg(*overrides, tiny=False)
     given = dict(o.lstrip("+").split("=", 1) for o in overrides)
-    assert cfg.sampler.name == given["sampler"]
-    assert cfg.classifier.name == given["classifier"]
+    assert HydraConfig.get().runtime.choices["sampler"] == given["sampler"]
+    assert HydraConfig.get().runtime.choices["classifier"] == given["classifier"]
     classifier = build(OmegaConf.to_container(cfg.classifier, resolve=True))
     assert is_classifier(classifier)
     for key, value in given.items():
@@ -247,7 +248,7 @@ def _check_composes(compose_cfg, overrides):
             plain = OmegaConf.to_container(node) if OmegaConf.is_config(node) else node
             assert str(plain).replace(" ", "") == value
         elif key == "loss":
-            assert cfg.loss.name == value
+            assert HydraConfig.get().runtime.choices["loss"] == value
     return cfg
 
 

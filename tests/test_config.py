@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 from sklearn.base import is_classifier
@@ -74,8 +75,12 @@ def test_every_option_composes_and_builds(compose_cfg, group, option):
         # untouched by the test's shrinking overrides, every value the file sets is in force
         cfg = compose_cfg(f"experiment={option}", tiny=False)
         choices, values = _experiment_settings(option)
+        picked = HydraConfig.get().runtime.choices
         for chosen_group, chosen in choices.items():
-            assert cfg[chosen_group].name == chosen, chosen_group
+            if chosen_group == "baselines":
+                assert dict(cfg.get("baselines") or {}).keys() == set(chosen), chosen_group
+                continue
+            assert picked[chosen_group] == chosen, chosen_group
         for path, value in _leaves(values):
             node = cfg
             for key in path:
@@ -87,12 +92,11 @@ def test_every_option_composes_and_builds(compose_cfg, group, option):
     obj = build(cfg[group])
     node = OmegaConf.to_container(cfg[group])
     assert type(obj) is get_class(node["_target_"])
-    if group in ("sampler", "classifier"):
-        assert node["name"] == option
+    assert HydraConfig.get().runtime.choices[group] == option
     # every setting reaches the object (nested _target_ nodes are built objects)
     params = obj.get_params(deep=False)
     for key, value in node.items():
-        if key in ("_target_", "name") or (isinstance(value, dict) and "_target_" in value):
+        if key == "_target_" or (isinstance(value, dict) and "_target_" in value):
             continue
         assert params[key] == value, f"{option}.{key}: {params[key]!r} != {value!r}"
     if group == "classifier":

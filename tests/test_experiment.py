@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hydra.errors import MissingConfigException
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
+from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.model_selection import RepeatedStratifiedKFold
 
 from genover.data import load_dataset
 from genover.experiment import run
@@ -127,8 +128,21 @@ def test_class_smaller_than_folds_is_rejected(compose_cfg):
 
 
 def test_unknown_baseline_lists_choices(compose_cfg):
-    with pytest.raises(ValueError, match=r"unknown baseline sampler 'smot'.*'smote'"):
-        run(compose_cfg("baselines=[smot]"))
+    with pytest.raises(MissingConfigException, match=r"Could not load 'baselines/smot'"):
+        compose_cfg("baselines=[smot]")
+
+
+def test_baselines_are_a_config_group_with_their_own_overrides(compose_cfg):
+    cfg = compose_cfg(
+        "sampler=smote", "baselines=[none,adasyn,smote]", "baselines.adasyn.n_neighbors=3",
+        "seed=4",
+    )
+    result = run(cfg)
+    assert list(result["methods"]) == ["smote", "none", "adasyn"]  # smote is not run twice
+    adasyn = result["methods"]["adasyn"]["sampler"]
+    assert adasyn["n_neighbors"] == 3 and adasyn["random_state"] == 4
+    assert result["choices"]["sampler"] == "smote" and result["choices"]["classifier"] == "lr"
+    assert "baselines" not in compose_cfg("baselines=[]")
 
 
 def test_multiclass_run_reports_macro_ap(compose_cfg):
@@ -181,7 +195,7 @@ def test_early_stopping_sees_real_held_out_rows_only(compose_cfg, tmp_path):
     splits = RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y)
     fits = [json.loads(line) for line in log.read_text().splitlines()]
     assert [f["stage"] for f in fits] == ["classifier", "eval_set"] * 2
-    for (train, _), (fit, held) in zip(splits, zip(fits[::2], fits[1::2]), strict=True):
+    for (train, _), (fit, held) in zip(splits, zip(fits[::2], fits[1::2], strict=True), strict=True):
         held_ids = set(held["ids"])
         assert all(float(i).is_integer() for i in held_ids), "a synthetic row reached validation"
         assert held_ids < set(map(float, train)), "validation rows from outside the fold"

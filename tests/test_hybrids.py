@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hydra.core.hydra_config import HydraConfig
 from imblearn import FunctionSampler
 from imblearn.combine import SMOTETomek
 from imblearn.ensemble import EasyEnsembleClassifier
@@ -27,7 +28,10 @@ def test_smote_easy_ensemble(compose_cfg):
     cfg, sampler, classifier = built(compose_cfg, "smote_easy_ensemble")
     assert type(sampler) is SMOTE and sampler.sampling_strategy == 0.5
     assert type(classifier) is EasyEnsembleClassifier
-    assert cfg.sampler.name == "smote" and cfg.classifier.name == "easy_ensemble"
+    assert (
+        HydraConfig.get().runtime.choices["sampler"] == "smote"
+        and HydraConfig.get().runtime.choices["classifier"] == "easy_ensemble"
+    )
 
 
 def test_generator_balanced_softmax(compose_cfg):
@@ -35,7 +39,7 @@ def test_generator_balanced_softmax(compose_cfg):
     assert type(sampler) is CVAESampler
     assert type(classifier) is MLPClassifier
     assert type(classifier.loss(COUNTS)) is BalancedSoftmaxLoss
-    assert cfg.loss.name == "balanced_softmax"
+    assert HydraConfig.get().runtime.choices["loss"] == "balanced_softmax"
 
 
 def test_smote_tomek_cost_rf(compose_cfg):
@@ -50,7 +54,10 @@ def test_curriculum_focal(compose_cfg):
     cfg, sampler, classifier = built(compose_cfg, "curriculum_focal")
     assert type(sampler) is FunctionSampler  # sampler=none
     assert type(classifier) is MLPClassifier and classifier.sampling == "curriculum"
-    assert type(classifier.loss(COUNTS)) is FocalLoss and cfg.loss.name == "focal"
+    assert (
+        type(classifier.loss(COUNTS)) is FocalLoss
+        and HydraConfig.get().runtime.choices["loss"] == "focal"
+    )
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,23 @@ def sample_quality(
         **copy_rates(real, X_fake),
         "majority_neighbour_rate": majority_neighbour_rate(X_real, y_real, X_fake, label, k),
     }
+
+
+def fold_quality(
+    real: np.ndarray,
+    y_real: np.ndarray,
+    fake: np.ndarray,
+    y_fake: np.ndarray,
+    seed: int = 0,
+    max_rows: int = 2000,
+) -> dict[str, float]:
+    """Every measure for each class that received synthetic rows (at most ``max_rows`` of
+    them), averaged over those classes; {} when no class has enough rows to score."""
+    per_class = []
+    for label in np.unique(y_fake):
+        rows = fake[y_fake == label][:max_rows]
+        if np.sum(y_real == label) >= 2 and len(rows) >= 2:
+            per_class.append(sample_quality(real, y_real, rows, label, seed=seed))
+    if not per_class:
+        return {}
+    return {k: float(np.nanmean([q[k] for q in per_class])) for k in per_class[0]}

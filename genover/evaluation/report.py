@@ -44,13 +44,13 @@ def _overrides(job: Path) -> str:
 
 
 def _classifier_label(metrics: dict) -> str:
-    """The classifier's name, with its loss and any non-default training strategy."""
-    clf = metrics.get("classifier", {})
-    name = str(clf.get("name", "classifier"))
+    """The classifier's config name, with its loss and any non-default training strategy."""
+    clf, choices = metrics.get("classifier", {}), metrics.get("choices", {})
+    name = str(choices.get("classifier") or clf.get("name", "classifier"))
     loss = clf.get("loss")
-    if not (isinstance(loss, dict) and "name" in loss):
+    if not isinstance(loss, dict):
         return name
-    parts = [str(loss["name"])]
+    parts = [str(choices.get("loss") or loss.get("name", "loss"))]
     if clf.get("decoupled"):
         parts.append(str(clf["decoupled"]))
     if clf.get("sampling", "instance") != "instance":

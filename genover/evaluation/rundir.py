@@ -27,7 +27,9 @@ def _mean_std(frame: pd.DataFrame) -> dict:
     }
 
 
-def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) -> dict:
+def summarise(
+    dataset, cfg: DictConfig, methods, results: dict, failures: dict, choices=None
+) -> dict:
     """The ``metrics.json`` payload: mean and std over folds per method and metric, and the
     mean sample quality of methods that generated rows."""
     summary, records = {}, []
@@ -52,6 +54,11 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
     return {
         "dataset": dataset.summary(),
         "classifier": OmegaConf.to_container(cfg.classifier, resolve=True),
+        "choices": {
+            group: str(choice)
+            for group, choice in (choices or {}).items()
+            if group in ("sampler", "classifier", "loss", "transform", "experiment") and choice
+        },
         "cv": {"folds": int(cfg.folds), "repeats": int(cfg.repeats), "seed": int(cfg.seed)},
         "evaluation": OmegaConf.to_container(cfg.evaluation, resolve=True),
         "headline": "ap",
@@ -62,7 +69,7 @@ def summarise(dataset, cfg: DictConfig, methods, results: dict, failures: dict) 
 
 
 # Settings that change how a job runs, not what it computes.
-_RUNTIME_KEYS = ("resume", "threads")
+_RUNTIME_KEYS = ("resume", "threads", "hydra")
 
 
 def config_hash(cfg: DictConfig) -> str:

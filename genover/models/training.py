@@ -32,7 +32,8 @@ class TrainSettings:
     batches make one Lightning epoch (None: one pass over the training rows), so that small
     tables do not pay Lightning's per-epoch overhead for every one or two batches.
     Validation runs every ``val_every`` epochs; early stopping waits ``patience`` epochs
-    without improvement and the best checkpoint is restored, unless ``select_best`` is false (then there is no validation at all).
+    without improvement and the best checkpoint is restored, unless ``select_best`` is false
+    (then there is no validation at all).
     """
 
     max_epochs: int | None = None

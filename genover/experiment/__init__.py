@@ -1,0 +1,30 @@
+"""The cross-validated experiment: config plumbing (``config``), the per-fold pipeline
+(``pipeline``), threshold tuning (``threshold``) and the fold loop with ``run`` (``crossval``)."""
+
+from genover.experiment.config import (
+    Method,
+    build,
+    check_folds,
+    config_choices,
+    experiment_methods,
+    load_configured_dataset,
+    sampler_config_names,
+)
+from genover.experiment.crossval import MethodResult, evaluate_method, run
+from genover.experiment.pipeline import fit_pipeline, fold_pipeline, model_space
+
+__all__ = [
+    "Method",
+    "MethodResult",
+    "build",
+    "check_folds",
+    "config_choices",
+    "evaluate_method",
+    "experiment_methods",
+    "fit_pipeline",
+    "fold_pipeline",
+    "load_configured_dataset",
+    "model_space",
+    "run",
+    "sampler_config_names",
+]

@@ -1,0 +1,135 @@
+"""One cross-validated experiment: ``run(cfg)`` evaluates a sampler and its baselines.
+
+For every repeated stratified fold, an imbalanced-learn ``Pipeline`` is fitted on the training
+rows only: tabular transformer -> sampler (``fit_resample``) -> classifier. The test rows are
+then scored through ``predict_proba``. All methods share the same folds (a paired design).
+For binary data the decision threshold is tuned on an inner validation split of each
+training fold, and the synthetic rows of every over-sampler are scored for quality.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from genover.data import Dataset
+from genover.evaluation.metrics import align_proba, score_probabilities
+from genover.evaluation.quality import fold_quality
+from genover.evaluation.rundir import summarise, write_run_outputs
+from genover.experiment.config import (
+    Method,
+    check_folds,
+    config_choices,
+    experiment_methods,
+    load_configured_dataset,
+)
+from genover.experiment.pipeline import fit_pipeline, fold_outcome, fold_pipeline, synthetic_rows
+from genover.experiment.threshold import tuned_threshold
+from genover.progress import FoldProgress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MethodResult:
+    """Everything one method produced over the folds."""
+
+    records: list[dict] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)  # per fold: what the fit decided and did
+    quality: list[dict] = field(default_factory=list)
+    curves: tuple[list, list] = field(default_factory=lambda: ([], []))
+    synthetic_view: tuple | None = None
+    seconds: float = 0.0
+
+
+def evaluate_method(
+    dataset: Dataset,
+    method: Method,
+    splits,
+    cfg: DictConfig,
+    log_dir: Path | None = None,
+    progress: FoldProgress | None = None,
+) -> MethodResult:
+    """Fit and score ``method`` on every fold."""
+    result = MethodResult()
+    start = time.perf_counter()
+    folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
+    for index, (train, test) in enumerate(splits):
+        repeat, fold = divmod(index, folds)
+        threshold = tuned_threshold(dataset, method, cfg, train, index)
+        pipe, capture = fold_pipeline(
+            dataset, method, cfg, f"{method.name}_r{repeat}_f{fold}", log_dir
+        )
+        fit_record, fitted = fit_pipeline(pipe, dataset.X[train], dataset.y[train], seed + index)
+        X_fit, y_fit = dataset.X[train][fitted], dataset.y[train][fitted]
+        proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
+        scores = score_probabilities(
+            dataset.y[test], proba, dataset.minority_classes, beta, threshold
+        )
+        outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **fit_record}
+        result.records.append(
+            {
+                "method": method.name,
+                "repeat": repeat,
+                "fold": fold,
+                **{k: float(v) for k, v in scores.items()},
+                "n_train": int(len(train)),
+                "n_test": int(len(test)),
+            }
+        )
+        result.outcomes.append({"repeat": repeat, "fold": fold, **outcome})
+        if repeat == 0:
+            minority = dataset.minority_class
+            result.curves[0].append(dataset.y[test] == minority)
+            result.curves[1].append(proba[:, minority])
+        view = synthetic_rows(pipe, capture, X_fit)
+        if view is not None and cfg.evaluation.quality:
+            result.quality.append(fold_quality(*view, seed=seed))
+            if result.synthetic_view is None:
+                result.synthetic_view = view
+        if progress is not None:
+            progress.fold_done(method.name, outcome.get("synthetic_rows"))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run(
+    cfg: DictConfig, output_dir: str | Path | None = None, choices: Mapping | None = None
+) -> dict:
+    """Run the experiment described by ``cfg``; write outputs to ``output_dir`` if given.
+
+    Returns the ``metrics.json`` payload: dataset summary, per-method mean/std of every
+    metric, sample quality, and the per-fold records. A method that fails is recorded with
+    its error while the others still run.
+    """
+    dataset = load_configured_dataset(cfg)
+    folds, repeats, seed = int(cfg.folds), int(cfg.repeats), int(cfg.seed)
+    check_folds(dataset, folds, repeats)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    splits = list(splitter.split(dataset.X, dataset.y))
+    log.info("%s: %s", dataset.name, dataset.summary())
+    out = Path(output_dir) if output_dir is not None else None
+    log_dir = out / "tensorboard" / "generators" if out is not None else None
+    choices = config_choices(cfg, choices)
+    methods = experiment_methods(cfg, choices)
+    results, failures = {}, {}
+    with FoldProgress(len(methods) * len(splits), dataset.name) as progress:
+        for method in methods:
+            try:
+                results[method.name] = evaluate_method(
+                    dataset, method, splits, cfg, log_dir, progress
+                )
+            except (ValueError, RuntimeError) as err:
+                log.error("method %s failed on %s: %s", method.name, dataset.name, err)
+                failures[method.name] = f"{type(err).__name__}: {err}"
+                progress.skip(method.name, len(splits))
+    payload = summarise(dataset, cfg, methods, results, failures, choices)
+    if out is not None:
+        write_run_outputs(out, payload, results, dataset, cfg)
+    return payload
