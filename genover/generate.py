@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,9 +18,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from genover.atomic import atomic_write, atomic_write_text
 from genover.data import Dataset, read_table
 from genover.data.keel import resolve_keel_name
-from genover.evaluation.rundir import atomic_write_text, readable_by_all
 from genover.experiment import build, load_configured_dataset
 
 log = logging.getLogger(__name__)
@@ -90,12 +88,10 @@ def input_sha256(cfg: DictConfig, dataset: Dataset) -> dict:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` by extension through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``frame`` by extension (Parquet, CSV or ``.npz``) atomically."""
     suffix = path.suffix.lower()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         elif suffix == ".csv":
@@ -103,11 +99,8 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         else:
             with open(tmp, "wb") as handle:
                 np.savez(handle, **_npz_arrays(frame))
-        readable_by_all(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(path, write)
 
 
 def _npz_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:

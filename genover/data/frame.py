@@ -161,15 +161,19 @@ def _encode_categorical(
     return Column(col_name, "categorical", categories=tuple(categories)), codes
 
 
+def non_finite_counts(X: np.ndarray) -> np.ndarray:
+    """Per column: how many rows hold NaN or an infinity."""
+    return (~np.isfinite(X)).sum(axis=0)
+
+
 def _check_finite(X: np.ndarray, columns: list[Column], name: str, impute: str | None) -> None:
     bad_inf = np.isinf(X)
     if impute is not None:
         X[bad_inf] = np.nan
         return
-    bad = ~np.isfinite(X)
-    if not bad.any():
+    per_column = non_finite_counts(X)
+    if not per_column.any():
         return
-    per_column = bad.sum(axis=0)
     listed = ", ".join(
         f"{columns[j].name!r} ({per_column[j]} rows{', inf' if bad_inf[:, j].any() else ''})"
         for j in np.flatnonzero(per_column)[:_MAX_LISTED]

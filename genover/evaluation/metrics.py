@@ -16,6 +16,18 @@ from sklearn import metrics
 SUMMARY_METRICS = ("ap", "roc_auc", "f1", "fbeta", "mcc", "gmean", "balanced_accuracy")
 
 
+def rare_class_ap(y: np.ndarray, proba: np.ndarray, counts: Sequence[float] | None = None) -> float:
+    """Mean one-vs-rest average precision over the rarer classes: those present in ``y``
+    with fewer (training) rows than the largest class, by ``counts`` (default: ``y``'s own
+    class counts); the rarest class when all tie. ``proba`` has a column per class index."""
+    y = np.asarray(y)
+    counts = np.bincount(y, minlength=proba.shape[1]) if counts is None else np.asarray(counts)
+    present = np.bincount(y, minlength=len(counts)) > 0
+    rare = [c for c in range(len(counts)) if present[c] and counts[c] < counts.max()]
+    rare = rare or [int(np.argmin(counts))]
+    return float(np.mean([metrics.average_precision_score(y == c, proba[:, c]) for c in rare]))
+
+
 def align_proba(proba: np.ndarray, fitted_classes: Sequence, n_classes: int) -> np.ndarray:
     """Expand ``predict_proba`` columns (ordered as ``classes_``) to all ``n_classes`` codes."""
     full = np.zeros((proba.shape[0], n_classes))

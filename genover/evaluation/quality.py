@@ -112,15 +112,22 @@ def copy_rates(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     }
 
 
+def other_class_share(
+    neighbours: NearestNeighbors, y_real: np.ndarray, rows: np.ndarray, label
+) -> np.ndarray:
+    """Per row: the share of its nearest real rows (``neighbours``, fitted on the real rows
+    labelled ``y_real``) whose class is not ``label``."""
+    _, idx = neighbours.kneighbors(rows)
+    return (np.asarray(y_real)[idx] != label).mean(axis=1)
+
+
 def majority_neighbour_rate(
     X_real: np.ndarray, y_real: np.ndarray, fake: np.ndarray, label, k: int = 5
 ) -> float:
     """Share of synthetic rows of class ``label`` whose k nearest real rows are mostly
     of other classes (rows a classifier would see as label noise)."""
-    k = min(k, len(X_real))
-    _, idx = NearestNeighbors(n_neighbors=k).fit(X_real).kneighbors(fake)
-    other = (y_real[idx] != label).mean(axis=1)
-    return float(np.mean(other > 0.5))
+    neighbours = NearestNeighbors(n_neighbors=min(k, len(X_real))).fit(X_real)
+    return float(np.mean(other_class_share(neighbours, y_real, fake, label) > 0.5))
 
 
 def sample_quality(

@@ -252,8 +252,8 @@ def write_report(
     root: Path, out: Path | None = None, metric: str = "ap", baseline: str = "smote"
 ) -> Report:
     """Write report.md, report.csv and cd_diagram.png for the sweep under ``root``."""
+    from genover.atomic import atomic_write_text
     from genover.evaluation.plots import plot_cd_diagram
-    from genover.evaluation.rundir import atomic_write_text
 
     out = out or root
     report = build_report(collect_runs(root), metric, baseline)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from genover.atomic import atomic_write_text
 from genover.evaluation.metrics import SUMMARY_METRICS
 
 log = logging.getLogger(__name__)
@@ -126,27 +125,6 @@ def fold_table(results: dict) -> pd.DataFrame:
         outcomes = pd.DataFrame(result.outcomes).drop(columns=["repeat", "fold"], errors="ignore")
         frames.append(pd.concat([scores, outcomes], axis=1))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def readable_by_all(path: str | Path) -> None:
-    """Give a file made by ``mkstemp`` (mode 0600) the usual permissions under the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        readable_by_all(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: DictConfig) -> None:

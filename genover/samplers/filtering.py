@@ -8,6 +8,8 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from genover.evaluation.quality import other_class_share
+
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
 
@@ -42,8 +44,7 @@ class NeighbourFilter:
         return self
 
     def other_class_share(self, rows: np.ndarray, label: int) -> np.ndarray:
-        _, idx = self.nn_.kneighbors(rows)
-        return (self.y_[idx] != label).mean(axis=1)
+        return other_class_share(self.nn_, self.y_, rows, label)
 
     def select(self, draw: Callable[[int], np.ndarray], n: int, label: int) -> np.ndarray:
         """Exactly ``n`` rows from ``draw(m)``: those at or under the threshold, drawn in

@@ -24,11 +24,12 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from genover.data.frame import non_finite_counts
+from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularDataModule, TabularLayout, TrainSettings, train_module
 from genover.models.datamodule import stratified_holdout
 from genover.samplers.encoding import ModelEncoder, TableCodec
@@ -174,7 +175,7 @@ class GenerativeOverSampler(BaseOverSampler):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         codec = TableCodec().fit(X, self.categorical_features, self.integer_features)
         codes = codec.encode(X)
-        _check_finite(codes, codec)
+        _reject_non_finite(codes, codec)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         _warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
         n_categories = [len(codec.categories[j]) for j in codec.categorical]
@@ -331,19 +332,17 @@ def proxy_minority_ap(
     labels = [y] + [np.full(len(r), c) for r, c in extra]
     clf = LogisticRegression(max_iter=1000).fit(np.vstack(rows), np.concatenate(labels))
     val_x, val_y = held_out
-    proba = clf.predict_proba(val_x)
-    column = {c: i for i, c in enumerate(clf.classes_)}
-    counts = np.bincount(val_y, minlength=len(column))
-    rare = [c for c in column if 0 < counts[c] < counts.max()] or [int(np.argmin(counts))]
-    return float(np.mean([average_precision_score(val_y == c, proba[:, column[c]]) for c in rare]))
+    n_classes = int(max(clf.classes_.max(), val_y.max())) + 1
+    proba = align_proba(clf.predict_proba(val_x), clf.classes_, n_classes)
+    return rare_class_ap(val_y, proba)
 
 
 def _cuda_devices() -> list[int]:
     return [torch.cuda.current_device()] if torch.cuda.is_available() else []
 
 
-def _check_finite(codes: np.ndarray, codec: TableCodec) -> None:
-    bad = ~np.isfinite(codes).all(axis=0)
+def _reject_non_finite(codes: np.ndarray, codec: TableCodec) -> None:
+    bad = non_finite_counts(codes) > 0
     if bad.any():
         names = [str(codec.columns[j]) for j in np.flatnonzero(bad)][:5]
         raise ValueError(
