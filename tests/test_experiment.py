@@ -134,7 +134,9 @@ def test_unknown_baseline_lists_choices(compose_cfg):
 
 def test_baselines_are_a_config_group_with_their_own_overrides(compose_cfg):
     cfg = compose_cfg(
-        "sampler=smote", "baselines=[none,adasyn,smote]", "baselines.adasyn.n_neighbors=3",
+        "sampler=smote",
+        "baselines=[none,adasyn,smote]",
+        "baselines.adasyn.n_neighbors=3",
         "seed=4",
     )
     result = run(cfg)
@@ -195,7 +197,9 @@ def test_early_stopping_sees_real_held_out_rows_only(compose_cfg, tmp_path):
     splits = RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y)
     fits = [json.loads(line) for line in log.read_text().splitlines()]
     assert [f["stage"] for f in fits] == ["classifier", "eval_set"] * 2
-    for (train, _), (fit, held) in zip(splits, zip(fits[::2], fits[1::2], strict=True), strict=True):
+    for (train, _), (fit, held) in zip(
+        splits, zip(fits[::2], fits[1::2], strict=True), strict=True
+    ):
         held_ids = set(held["ids"])
         assert all(float(i).is_integer() for i in held_ids), "a synthetic row reached validation"
         assert held_ids < set(map(float, train)), "validation rows from outside the fold"
@@ -242,3 +246,35 @@ def test_same_seed_same_fold_outcomes_with_a_generator(compose_cfg):
     first = run(cfg)["methods"]["cvae"]["fold_outcomes"]
     assert first == run(cfg)["methods"]["cvae"]["fold_outcomes"]
     assert [o["synthetic_rows"] for o in first] == [o["sampler.requested_rows"] for o in first]
+
+
+def test_generators_see_the_rows_as_given_and_scaling_comes_after(compose_cfg, monkeypatch):
+    from genover.samplers import CVAESampler
+
+    seen = []
+    original = CVAESampler._fit_resample
+
+    def spy(self, X, y):
+        seen.append((np.array(X, copy=True), self.categorical_features))
+        return original(self, X, y)
+
+    monkeypatch.setattr(CVAESampler, "_fit_resample", spy)
+    cfg = compose_cfg(
+        *FAST_GENERATOR,
+        "data=keel:abalone9-18",
+        "folds=2",
+        "baselines=[]",
+        "evaluation.threshold.tune=false",
+    )
+    result = run(cfg)
+    data = load_dataset("keel:abalone9-18")
+    train, _ = next(
+        RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y)
+    )
+    X, categorical = seen[0]
+    numeric = ~data.categorical_mask
+    # the user's values, numerics first and category codes last: not standardised
+    np.testing.assert_allclose(X[:, : numeric.sum()], data.X[train][:, numeric])
+    np.testing.assert_allclose(X[:, numeric.sum() :], data.X[train][:, ~numeric])
+    assert list(categorical) == [int(numeric.sum())]
+    assert result["methods"]["cvae"]["generation"]["mean_synthetic_rows"] > 0

@@ -37,32 +37,61 @@ def fold_pipeline(
     log_name: str | None = None,
     log_dir: Path | None = None,
 ) -> tuple[Pipeline, ResampledCapture]:
-    """transformer -> sampler -> (one-hot for categorical-aware samplers) -> classifier."""
+    """The fold's pipeline; where each transform goes depends on the sampler.
+
+    - A sampler that encodes its input itself (the generators, ``encodes_input``) sees the
+      rows as the user gave them, imputed only: impute -> sampler -> scale and one-hot ->
+      classifier. Its own encoding is then the only one, and integer columns are detected
+      on the real values.
+    - A categorical-aware sampler (SMOTE-NC) needs scaled numerics for its distances and
+      codes for its categories: scale -> sampler -> one-hot -> classifier.
+    - Any other sampler: scale and one-hot -> sampler -> classifier.
+    """
     sampler = build(method.sampler)
     params = sampler.get_params(deep=False)
     mask = dataset.categorical_mask
-    n_categories = [len(c.categories) for c in dataset.columns if c.is_categorical]
+    n_categories = [len(c.categories) for c in dataset.columns if c.is_categorical] or None
     aware = "categorical_features" in params and mask.any()
-    transformer = build(cfg.transform).set_params(
-        categorical_features=mask,
-        n_categories=n_categories or None,
-        one_hot=not aware,
-        impute=dataset.impute,
-    )
+    codes_at = np.arange(int((~mask).sum()), mask.size)  # codes follow the numerics
+
+    def transformer(**settings):
+        return build(cfg.transform).set_params(n_categories=n_categories, **settings)
+
     if "trainer" in params and log_dir is not None:
         sampler.set_params(
             trainer={**(params["trainer"] or {}), "log_dir": str(log_dir), "log_name": log_name}
         )
-    capture = ResampledCapture()
-    steps = [("transform", transformer)]
-    if aware:
-        codes_at = np.arange(int((~mask).sum()), mask.size)
-        sampler.set_params(categorical_features=codes_at)
-        steps += [("sampler", sampler), ("one_hot", OneHotCategoricals(codes_at, n_categories))]
+    if "categorical_features" in params:
+        sampler.set_params(categorical_features=codes_at if aware else None)
+    if getattr(sampler, "encodes_input", False):
+        steps = [
+            (
+                "impute",
+                transformer(
+                    numeric="none", categorical_features=mask, one_hot=False, impute=dataset.impute
+                ),
+            ),
+            ("sampler", sampler),
+            ("transform", transformer(categorical_features=codes_at, one_hot=True, impute=None)),
+        ]
+    elif aware:
+        steps = [
+            (
+                "transform",
+                transformer(categorical_features=mask, one_hot=False, impute=dataset.impute),
+            ),
+            ("sampler", sampler),
+            ("one_hot", OneHotCategoricals(codes_at, n_categories)),
+        ]
     else:
-        if "categorical_features" in params:
-            sampler.set_params(categorical_features=None)
-        steps.append(("sampler", sampler))
+        steps = [
+            (
+                "transform",
+                transformer(categorical_features=mask, one_hot=True, impute=dataset.impute),
+            ),
+            ("sampler", sampler),
+        ]
+    capture = ResampledCapture()
     steps.append(("capture", FunctionSampler(func=capture, validate=False)))
     steps.append(("classifier", build(cfg.classifier)))
     return Pipeline(steps), capture

@@ -79,6 +79,10 @@ class GenerativeOverSampler(BaseOverSampler):
     and fit and sampling seconds. The experiment records it per fold.
     """
 
+    #: It scales and encodes its input itself: genover's experiment gives it the rows as the
+    #: user gave them (imputed only) and scales after it, so nothing is encoded twice.
+    encodes_input = True
+
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "random_state": ["random_state"],
