@@ -8,6 +8,18 @@
 3. draws exactly the number of rows per class that ``sampling_strategy_`` asks for;
 4. maps them back to the input's feature space and types;
 5. appends them to the data.
+
+Adding a generator takes one module, one config and one test file:
+
+- the module: a :class:`genover.models.TabularGenerator` subclass, built as
+  ``Module(layout=..., num_classes=..., lr=..., **model)``, whose ``training_step`` returns
+  a loss, whose ``validation_step`` logs ``val/loss`` (or the metric its ``monitor`` names),
+  and whose ``sample(n, y, generator)`` returns ``n`` encoded rows of class ``y``; and beside
+  it ``class MySampler(GenerativeOverSampler): module_class = MyModule``;
+- the config: ``conf/sampler/<name>.yaml`` with ``_target_`` naming the sampler and its
+  ``model`` and ``trainer`` settings (any sampler config there is also a baseline option);
+- the test: ``tests/samplers/test_custom_generator.py`` does exactly this with a generator
+  defined in the test's own module and a config written beside it.
 """
 
 from __future__ import annotations
@@ -139,12 +151,15 @@ class GenerativeOverSampler(BaseOverSampler):
         seed: int,
     ):
         """Build the generator module from ``model`` and train it (subclasses may extend)."""
+        options = dict(self.model or {})
+        reserved = sorted({"layout", "num_classes", "lr"} & set(options))
+        if reserved:
+            raise ValueError(
+                f"model settings {reserved} are set by the sampler; pass lr=... to "
+                f"{type(self).__name__} itself and leave layout/num_classes to it."
+            )
         module = self._build(
-            self.module_class,
-            layout=layout,
-            num_classes=num_classes,
-            lr=self.lr,
-            **(self.model or {}),
+            self.module_class, layout=layout, num_classes=num_classes, lr=self.lr, **options
         )
         self.train_result_ = train_module(module, data, settings, seed)
         return module

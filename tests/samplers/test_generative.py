@@ -326,6 +326,8 @@ def test_unknown_model_or_trainer_setting():
     X, y = toy()
     with pytest.raises(ValueError, match="bad model settings for CVAESampler"):
         CVAESampler(model={"latent": 3}, trainer={"max_steps": 1}).fit_resample(X, y)
+    with pytest.raises(ValueError, match=r"model settings \['lr'\] are set by the sampler"):
+        CVAESampler(model={"lr": 0.1}, trainer={"max_steps": 1}).fit_resample(X, y)
     with pytest.raises(ValueError, match=r"unknown trainer settings \['epochs'\]"):
         CVAESampler(trainer={"epochs": 1}).fit_resample(X, y)
 
