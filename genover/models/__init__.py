@@ -5,14 +5,14 @@ from genover.models.base import TabularGenerator
 from genover.models.components.mixed import TabularLayout
 from genover.models.cvae import CVAE
 from genover.models.datamodule import TabularDataModule
-from genover.models.ddpm import TabularDDPM
+from genover.models.ddpm import DDPM
 from genover.models.training import TrainResult, TrainSettings, train_module
 
 __all__ = [
     "BAGAN",
     "CVAE",
     "TabularAutoencoder",
-    "TabularDDPM",
+    "DDPM",
     "TabularDataModule",
     "TabularGenerator",
     "TabularLayout",

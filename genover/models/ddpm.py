@@ -19,7 +19,7 @@ from genover.models.components.mixed import TabularLayout
 from genover.models.components.schedules import make_schedule
 
 
-class TabularDDPM(TabularGenerator):
+class DDPM(TabularGenerator):
     """Class-conditional Gaussian diffusion over encoded rows.
 
     ``steps`` is the chain length; ``sample_steps`` < ``steps`` samples with DDIM (``eta``

@@ -40,11 +40,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from genover.data.codec import TableCodec
 from genover.data.frame import non_finite_counts
 from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularDataModule, TabularLayout, TrainSettings, train_module
 from genover.models.datamodule import stratified_holdout
-from genover.samplers.encoding import ModelEncoder, TableCodec
+from genover.models.encoding import ModelEncoder
 from genover.samplers.filtering import NeighbourFilter
 
 log = logging.getLogger(__name__)

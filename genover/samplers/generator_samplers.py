@@ -8,8 +8,8 @@ import dataclasses
 from genover.models import (
     BAGAN,
     CVAE,
+    DDPM,
     TabularAutoencoder,
-    TabularDDPM,
     fit_class_gaussians,
     train_module,
 )
@@ -24,9 +24,9 @@ class CVAESampler(GenerativeOverSampler):
 
 
 class DDPMSampler(GenerativeOverSampler):
-    """Over-sampling with a class-conditional DDPM (:class:`genover.models.TabularDDPM`)."""
+    """Over-sampling with a class-conditional DDPM (:class:`genover.models.DDPM`)."""
 
-    module_class = TabularDDPM
+    module_class = DDPM
 
 
 class BAGANSampler(GenerativeOverSampler):
