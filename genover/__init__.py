@@ -12,6 +12,9 @@ from genover.samplers import (
     CVAESampler,
     DDPMSampler,
     GenerativeOverSampler,
+    TorchADASYN,
+    TorchBorderlineSMOTE,
+    TorchSMOTE,
 )
 
 try:
@@ -29,6 +32,9 @@ __all__ = [
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
+    "TorchADASYN",
+    "TorchBorderlineSMOTE",
+    "TorchSMOTE",
     "__version__",
     "load_dataset",
 ]

@@ -118,6 +118,9 @@ class BAGAN(TabularGenerator):
         )
         self.register_buffer("class_means", class_means.clone())
         self.register_buffer("class_chols", class_chols.clone())
+        # The new head layer is built on the CPU; follow the autoencoder's device now, so
+        # that ``self.device`` is right before the Trainer moves anything (validation_mmd).
+        self.to(next(autoencoder.parameters()).device)
 
     def latent(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draws from each row's class Gaussian in the autoencoder's latent space."""

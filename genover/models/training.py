@@ -37,11 +37,11 @@ class TrainSettings:
     """
 
     max_epochs: int | None = None
-    max_steps: int | None = 1000
+    max_steps: int | None = 600
     min_epochs: int = 0
     min_steps: int | None = None
     epoch_steps: int | None = 50
-    patience: int = 4
+    patience: int = 3
     val_every: int = 1
     select_best: bool = True
     accelerator: str = "auto"

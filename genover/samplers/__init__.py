@@ -2,7 +2,8 @@
 
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
 from genover.samplers.generative import GenerativeOverSampler
-from genover.samplers.generators import BAGANSampler, CVAESampler, DDPMSampler
+from genover.samplers.generator_samplers import BAGANSampler, CVAESampler, DDPMSampler
+from genover.samplers.torch_smote import TorchADASYN, TorchBorderlineSMOTE, TorchSMOTE
 
 __all__ = [
     "ADASYN",
@@ -13,4 +14,7 @@ __all__ = [
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
+    "TorchADASYN",
+    "TorchBorderlineSMOTE",
+    "TorchSMOTE",
 ]

@@ -47,7 +47,7 @@ class BAGANSampler(GenerativeOverSampler):
 
     def _train_module(self, data, layout, num_classes, settings, seed):
         options = dict(self.model or {})
-        ae_steps = int(options.pop("ae_steps", 1000))
+        ae_steps = int(options.pop("ae_steps", 300))
         shrinkage = float(options.pop("shrinkage", 1.0))
         ae_options = {k: options.pop(k) for k in self._AE_KEYS if k in options}
         autoencoder = self._build(TabularAutoencoder, layout=layout, lr=self.lr, **ae_options)

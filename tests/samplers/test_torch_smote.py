@@ -45,9 +45,18 @@ def pair(name, **params):
 
 
 # -- exact neighbours ---------------------------------------------------------------------
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def torch_threads(request):
+    """torch's thread count for the test: with 2, query blocks are scanned in 2 threads."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("chunk_size", [2**22, 997, 64, 3])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_neighbours_equal_sklearn_on_tie_free_data(chunk_size, dtype):
+def test_neighbours_equal_sklearn_on_tie_free_data(chunk_size, dtype, torch_threads):
     rng = np.random.default_rng(1)
     points = rng.normal(size=(700, 5)) * [1, 2, 3, 4, 5] + 10  # off-centre, uneven scales
     queries = rng.choice(len(points), 120, replace=False)
@@ -60,7 +69,7 @@ def test_neighbours_equal_sklearn_on_tie_free_data(chunk_size, dtype):
     np.testing.assert_array_equal(outside.numpy(), expected)
 
 
-def test_neighbours_equal_sklearn_when_most_runs_are_skipped():
+def test_neighbours_equal_sklearn_when_most_runs_are_skipped(torch_threads):
     # Many blocks of 512 points for few queries: after the first blocks only the rare runs
     # holding a closer point are searched (the path large tables take).
     rng = np.random.default_rng(2)
@@ -69,6 +78,7 @@ def test_neighbours_equal_sklearn_when_most_runs_are_skipped():
     t = torch.as_tensor(points)
     got = nearest_neighbours(t[:40], t, 4, chunk_size=40 * 512, exclude=torch.arange(40))
     np.testing.assert_array_equal(got.numpy(), expected[:, 1:])
+    assert torch.get_num_threads() == torch_threads  # the thread count is given back
 
 
 # -- counts, danger sets, ADASYN's per-row counts -----------------------------------------

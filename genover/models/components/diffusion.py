@@ -97,9 +97,11 @@ class GaussianDiffusion(nn.Module):
         eta: float = 0.0,
     ) -> torch.Tensor:
         """DDIM (Song et al. 2021) on ``steps`` evenly spaced timesteps; eta=0 is deterministic."""
+        # Host-side integers: no per-step index tensor has to reach the device.
         times = torch.linspace(self.num_steps - 1, 0, min(steps, self.num_steps)).round().long()
+        times = times.tolist()
         x = x_T
-        for i, step in enumerate(times.tolist()):
+        for i, step in enumerate(times):
             t = torch.full((x.shape[0],), step, device=x.device, dtype=torch.long)
             eps = eps_fn(x, t, y)
             x0 = self.predict_x0(x, t, eps).clamp(-self.clip, self.clip)
