@@ -6,13 +6,12 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from lightning import pytorch as pl
-from sklearn.metrics import average_precision_score
 from torch import nn
 
+from genover.evaluation.metrics import rare_class_ap
 from genover.losses import ClassBalancedLoss
-from genover.models.components.mlp import last_width
-from genover.models.lean import LeanSteps
+from genover.models.components.mlp import last_width, mlp
+from genover.models.lean import TabularModule
 
 
 class CosineLinear(nn.Module):
@@ -24,24 +23,12 @@ class CosineLinear(nn.Module):
         nn.init.xavier_uniform_(self.weight)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return F.linear(F.normalize(h, dim=1), F.normalize(self.weight, dim=1))
+        # full precision: margin losses scale cosines by s=30, which would amplify bf16 error
+        with torch.autocast(h.device.type, enabled=False):
+            return F.linear(F.normalize(h.float(), dim=1), F.normalize(self.weight.float(), dim=1))
 
 
-def feature_extractor(in_dim: int, hidden: Sequence[int], dropout: float, batch_norm: bool):
-    layers: list[nn.Module] = []
-    width = in_dim
-    for size in hidden:
-        layers += [nn.Linear(width, size)]
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(size))
-        layers += [nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = size
-    return nn.Sequential(*layers)
-
-
-class MLPNet(LeanSteps, pl.LightningModule):
+class MLPNet(TabularModule):
     """Features -> linear (or cosine, for margin losses) head, trained with ``loss``.
 
     Logs ``val/ap``: the mean one-vs-rest average precision over the rarer classes, which
@@ -64,7 +51,7 @@ class MLPNet(LeanSteps, pl.LightningModule):
         self.save_hyperparameters(ignore=["loss"])
         hidden = list(hidden)
         self.loss = loss
-        self.features = feature_extractor(in_dim, hidden, dropout, batch_norm)
+        self.features = mlp(in_dim, hidden, None, dropout, batch_norm, activation=nn.ReLU)
         width = last_width(in_dim, hidden)
         head = CosineLinear if loss.needs_cosine_head else nn.Linear
         self.head = head(width, loss.num_classes)
@@ -100,15 +87,7 @@ class MLPNet(LeanSteps, pl.LightningModule):
         proba = torch.cat([p for p, _ in self._val_outputs]).cpu().numpy()
         y = torch.cat([t for _, t in self._val_outputs]).cpu().numpy()
         self._val_outputs.clear()
-        counts = self.loss.counts.cpu().numpy()
-        rare = [c for c in range(len(counts)) if counts[c] < counts.max() and (y == c).any()]
-        rare = rare or [int(counts.argmin())]
-        ap = sum(average_precision_score(y == c, proba[:, c]) for c in rare) / len(rare)
-        self.log("val/ap", float(ap))
-
-    def configure_optimizers(self):
-        params = [p for p in self.parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        self.log("val/ap", rare_class_ap(y, proba, self.loss.counts.cpu().numpy()))
 
     def reset_head(self) -> None:
         """Re-initialise the classifier head and freeze the features (cRT's second stage)."""

@@ -15,16 +15,15 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from lightning import pytorch as pl
 from torch import nn
 
 from genover.models.base import TabularGenerator
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
-from genover.models.lean import LeanSteps
+from genover.models.lean import TabularModule
 
 
-class TabularAutoencoder(LeanSteps, pl.LightningModule):
+class TabularAutoencoder(TabularModule):
     """A deterministic autoencoder with the mixed Gaussian/softmax reconstruction loss."""
 
     monitor = ("val/loss", "min")
@@ -56,11 +55,6 @@ class TabularAutoencoder(LeanSteps, pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         self.log("val/loss", self.reconstruction_loss(batch[0]), batch_size=batch[0].shape[0])
-
-    def configure_optimizers(self):
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
 
 
 @torch.no_grad()

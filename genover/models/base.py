@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import torch
-from lightning import pytorch as pl
 
 from genover.models.components.mixed import TabularLayout
-from genover.models.lean import LeanSteps
+from genover.models.lean import TabularModule
 
 
-class TabularGenerator(LeanSteps, pl.LightningModule):
+class TabularGenerator(TabularModule):
     """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
 
     Subclasses implement the training (and validation) steps and ``sample``. ``monitor`` names
@@ -30,12 +29,6 @@ class TabularGenerator(LeanSteps, pl.LightningModule):
         if not 0 <= int(y) < self.num_classes:
             raise ValueError(f"class {y} is outside 0..{self.num_classes - 1}.")
         return torch.full((n,), int(y), device=self.device, dtype=torch.long)
-
-    def configure_optimizers(self):
-        """AdamW on every parameter with the module's ``lr`` and ``weight_decay``."""
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
 
     def sample(
         self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None

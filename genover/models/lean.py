@@ -7,6 +7,7 @@ per-batch device walk and each per-step ``self.log`` cost about a millisecond mo
 from __future__ import annotations
 
 import torch
+from lightning import pytorch as pl
 
 
 class ResidentBatches:
@@ -41,3 +42,12 @@ class EpochMeans:
 
 class LeanSteps(ResidentBatches, EpochMeans):
     """Both of the above, for every genover LightningModule."""
+
+
+class TabularModule(LeanSteps, pl.LightningModule):
+    """The base of every genover LightningModule: lean steps, and AdamW on its trainable
+    parameters with the ``lr`` and ``weight_decay`` of its saved hyper-parameters."""
+
+    def configure_optimizers(self):
+        params = [p for p in self.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

@@ -28,10 +28,8 @@ class GaussianDiffusion(nn.Module):
         buffers = {
             "betas": betas,
             "alphas_cumprod": alphas_cumprod,
-            "alphas_cumprod_prev": prev,
             "sqrt_alphas_cumprod": alphas_cumprod.sqrt(),
             "sqrt_one_minus_alphas_cumprod": (1 - alphas_cumprod).sqrt(),
-            "posterior_variance": posterior_variance,
             "posterior_log_variance": torch.log(
                 torch.cat([posterior_variance[1:2], posterior_variance[1:]])
             ),

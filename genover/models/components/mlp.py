@@ -12,16 +12,18 @@ def mlp(
     hidden: Sequence[int],
     out_dim: int | None = None,
     dropout: float = 0.0,
-    norm: bool = False,
+    batch_norm: bool = False,
+    activation: type[nn.Module] = nn.SiLU,
 ) -> nn.Sequential:
-    """Linear -> (LayerNorm) -> SiLU -> (Dropout) blocks, with an optional linear output."""
+    """Linear -> (BatchNorm) -> activation -> (Dropout) blocks, with an optional linear
+    output. The generators use SiLU; the MLP classifier's feature extractor ReLU."""
     layers: list[nn.Module] = []
     width = in_dim
     for size in hidden:
         layers.append(nn.Linear(width, size))
-        if norm:
-            layers.append(nn.LayerNorm(size))
-        layers.append(nn.SiLU())
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(size))
+        layers.append(activation())
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = size
