@@ -64,7 +64,10 @@ def main() -> None:
     with ProcessPoolExecutor(2) as pool:
         paired = list(pool.map(fit_once, [(d, g, max(1, cores // 2)) for d, g, _ in jobs]))
     paired_wall = time.perf_counter() - start
-    print(f"{cores} cores, {threads} threads alone; 2-job wall time for all {len(jobs)} fits: {paired_wall:.1f} s\n")
+    print(
+        f"{cores} cores, {threads} threads alone; "
+        f"2-job wall time for all {len(jobs)} fits: {paired_wall:.1f} s\n"
+    )
     print("| dataset | generator | training rows | steps | alone s | in 2-job sweep s |")
     print("|---|---|---|---|---|---|")
     for (spec, name, rows, seconds, steps), (*_, paired_s, _) in zip(alone, paired, strict=True):

@@ -123,8 +123,12 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
     path, _ = claims_csv
     fast = [o for o in FAST_GENERATOR if "amount_grid" not in o]
     cfg = compose_cfg(
-        *fast, f"data=file:{path}", "target=is_fraud", f"out={tmp_path / 'a.csv'}",
-        tiny=False, config_name="generate",
+        *fast,
+        f"data=file:{path}",
+        "target=is_fraud",
+        f"out={tmp_path / 'a.csv'}",
+        tiny=False,
+        config_name="generate",
     )
     assert list(cfg.sampler.amount_grid) == [0.0, 0.25, 0.5, 1.0]
     manifest = generate(cfg)
@@ -135,8 +139,13 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
         caplog_info.text
     )
     opted = compose_cfg(
-        *fast, f"data=file:{path}", "target=is_fraud", f"out={tmp_path / 'b.csv'}",
-        "amount_selection=true", tiny=False, config_name="generate",
+        *fast,
+        f"data=file:{path}",
+        "target=is_fraud",
+        f"out={tmp_path / 'b.csv'}",
+        "amount_selection=true",
+        tiny=False,
+        config_name="generate",
     )
     manifest = generate(opted)
     assert manifest["amount"].startswith("selected from the grid")

@@ -42,7 +42,9 @@ def test_trials_use_inner_folds_of_each_outer_training_fold_only(compose_cfg, tm
     )
     result = run_nested(cfg, tmp_path / "run")
     data = load_dataset(f"file:{path}", target="y")
-    splits = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y))
+    splits = list(
+        RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(data.X, data.y)
+    )
     fits = [json.loads(line) for line in log.read_text().splitlines() if '"sampler"' in line]
     # per outer fold: 2 trials x 2 inner folds, then the chosen settings on the outer fold
     assert len(fits) == 2 * (2 * 2 + 1)

@@ -12,11 +12,19 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from genover.classifiers.metasaug import MetaSAugNet
 from genover.classifiers.module import MLPNet
 from genover.classifiers.sampling import SAMPLING, ClassSampling
+from genover.classifiers.scarf import SCARFNet, pretrain_encoder
 from genover.losses import LOSSES, ClassBalancedLoss
-from genover.models.datamodule import TabularDataModule
-from genover.models.training import TrainSettings, train_module
+from genover.models.components.mlp import last_width
+from genover.training import (
+    TabularDataModule,
+    TrainSettings,
+    seeded,
+    stratified_holdout,
+    train_module,
+)
 
 _PREDICT_CHUNK = 65_536
 
@@ -39,13 +47,25 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     sampling: "instance", "class_balanced" or "curriculum" batches.
     decoupled: None, "crt" (retrain the head with class-balanced sampling for ``crt_epochs``
         on frozen features) or "tau_norm" (rescale head weights by ||w_c|| ** -tau).
+    pretrain: None or "scarf": before the supervised stage, pre-train the feature extractor
+        for ``pretrain_epochs`` with SCARF (:mod:`genover.classifiers.scarf`): InfoNCE with
+        ``temperature`` between each row and a view with ``corruption_rate`` of its features
+        redrawn from their marginals. It uses the training rows only, without labels (never
+        the ``eval_set`` rows or the internal validation split).
+    augment: None or "metasaug": train with MetaSAug (:mod:`genover.classifiers.metasaug`),
+        ISDA augmentation (strength rising to ``isda_lambda``) in feature space with class
+        covariances moved by a meta-gradient step (``meta_lr``) on class-balanced batches of
+        real meta rows: the ``eval_set`` rows when given (the same real rows that select
+        the checkpoint), else a stratified ``meta_fraction`` of the training rows (which
+        stay in training, as in the paper). Needs a linear head (not ldam or lmcl).
     random_state, accelerator, precision, log_dir: seeding and Lightning settings.
 
     With a deferred re-weighting loss (``drw_fraction``), training runs in two stages: the
     first ``drw_fraction`` of the epochs without the class weights and without model
     selection, then the rest with the weights on, early stopping and the best checkpoint,
     so the restored model always comes from an epoch with DRW on. ``outcome_`` records
-    each stage (epochs, steps, why it stopped, the best validation AP and its epoch).
+    each stage (epochs, steps, why it stopped, the best validation AP and its epoch), and
+    SCARF's pre-training as ``pretrain_*`` fields, MetaSAug's meta rows as ``meta_*``.
     """
 
     _parameter_constraints: dict = {
@@ -63,6 +83,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "decoupled": [StrOptions({"crt", "tau_norm"}), None],
         "tau": [Interval(Real, 0, None, closed="left")],
         "crt_epochs": [Interval(Integral, 1, None, closed="left")],
+        "pretrain": [StrOptions({"scarf"}), None],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        "corruption_rate": [Interval(Real, 0, 1, closed="right")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "augment": [StrOptions({"metasaug"}), None],
+        "isda_lambda": [Interval(Real, 0, None, closed="left")],
+        "meta_lr": [Interval(Real, 0, None, closed="left")],
+        "meta_fraction": [Interval(Real, 0, 0.5, closed="right")],
         "random_state": ["random_state"],
         "accelerator": [str],
         "precision": [str],
@@ -85,6 +113,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         decoupled=None,
         tau=1.0,
         crt_epochs=30,
+        pretrain=None,
+        pretrain_epochs=20,
+        corruption_rate=0.6,
+        temperature=1.0,
+        augment=None,
+        isda_lambda=0.5,
+        meta_lr=100.0,
+        meta_fraction=0.1,
         random_state=None,
         accelerator="auto",
         precision="auto",
@@ -104,6 +140,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.decoupled = decoupled
         self.tau = tau
         self.crt_epochs = crt_epochs
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+        self.corruption_rate = corruption_rate
+        self.temperature = temperature
+        self.augment = augment
+        self.isda_lambda = isda_lambda
+        self.meta_lr = meta_lr
+        self.meta_fraction = meta_fraction
         self.random_state = random_state
         self.accelerator = accelerator
         self.precision = precision
@@ -149,20 +193,54 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.decoupled == "tau_norm" and loss.needs_cosine_head:
             raise ValueError("tau_norm rescales a linear head; cosine-margin losses have none.")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            self.module_ = MLPNet(
-                X.shape[1],
-                loss,
-                self.hidden,
-                self.dropout,
-                self.batch_norm,
-                self.lr,
-                self.weight_decay,
-            )
+        if val_mask is None:  # the split TabularDataModule would draw, made explicit
+            val_mask = stratified_holdout(y_idx, self.val_fraction, seed)
+        self.outcome_ = {}
+        with seeded(seed):
+            self.module_ = self._network(X.shape[1], loss)
+            if self.augment == "metasaug":
+                self._set_meta_rows(X, y_idx, val_mask, eval_set is not None, seed)
+            if self.pretrain == "scarf":
+                self._pretrain(X[~val_mask], seed)
             self._train_stages(X, y_idx, seed, val_mask)
         return self
+
+    def _network(self, in_dim: int, loss: ClassBalancedLoss) -> MLPNet:
+        args = (in_dim, loss, self.hidden, self.dropout, self.batch_norm, self.lr)
+        if self.augment == "metasaug":
+            return MetaSAugNet(*args, self.weight_decay, self.isda_lambda, self.meta_lr)
+        return MLPNet(*args, self.weight_decay)
+
+    def _pretrain(self, X_train: np.ndarray, seed: int) -> None:
+        """SCARF on the training rows only: the validation rows never reach it."""
+        width = last_width(X_train.shape[1], list(self.hidden))
+        net = SCARFNet(
+            self.module_.features,
+            width,
+            X_train,
+            self.corruption_rate,
+            self.temperature,
+            self.lr,
+            self.weight_decay,
+        )
+        settings = self._settings(self.pretrain_epochs, "scarf", select_best=False)
+        self.outcome_.update(pretrain_encoder(net, X_train, self.batch_size, settings, seed))
+
+    def _set_meta_rows(self, X, y_idx, val_mask, from_eval_set: bool, seed: int) -> None:
+        """MetaSAug's meta rows: the eval_set rows, else a stratified ``meta_fraction`` of
+        each class's training rows (at least one per class; they stay in training)."""
+        if from_eval_set:
+            meta = val_mask
+        else:
+            rng = np.random.default_rng(seed)
+            meta = np.zeros(len(y_idx), dtype=bool)
+            for c in range(len(self.classes_)):
+                rows = np.flatnonzero((y_idx == c) & ~val_mask)
+                take = min(len(rows), max(1, int(round(self.meta_fraction * len(rows)))))
+                meta[rng.choice(rows, size=take, replace=False)] = True
+        self.module_.set_meta_rows(X[meta], y_idx[meta])
+        self.outcome_["meta_rows"] = int(meta.sum())
+        self.outcome_["meta_source"] = "eval_set" if from_eval_set else "training_split"
 
     def _with_eval_set(self, X, y_idx, eval_set):
         """Training rows followed by the given validation rows, and the mask marking them."""
@@ -188,7 +266,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _train_stages(self, X, y_idx, seed, val_mask) -> None:
         drw = self.module_.loss.drw_fraction
         warmup = min(self.max_epochs - 1, int(drw * self.max_epochs)) if drw else 0
-        self.outcome_ = {}
         if warmup > 0:  # DRW's first stage: weights off, nothing selected
             self.module_.set_epoch_offset(0, self.max_epochs)
             data = self._data(X, y_idx, seed, self.sampling, self.max_epochs, 0, val_mask)

@@ -11,7 +11,7 @@ from torch import nn
 from genover.evaluation.metrics import rare_class_ap
 from genover.losses import ClassBalancedLoss
 from genover.models.components.mlp import last_width, mlp
-from genover.models.lean import TabularModule
+from genover.training.modules import TabularModule
 
 
 class CosineLinear(nn.Module):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from genover.training.weights import row_weights
+
 SAMPLING = ("instance", "class_balanced", "curriculum")
 
 
@@ -41,8 +43,7 @@ class ClassSampling:
         training stage passes its first epoch's number as ``offset``."""
         if self.mode == "instance":
             return None
-        per_row = self.class_probabilities(epoch + self.offset) / self.counts
-        return per_row[self.y].float()
+        return row_weights(self.y, self.class_probabilities(epoch + self.offset))
 
     @classmethod
     def schedule(cls, mode: str, total_epochs: int, offset: int = 0):

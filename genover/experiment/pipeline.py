@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from genover.data import Dataset, OneHotCategoricals
 from genover.experiment.config import Method, build
-from genover.models.datamodule import stratified_holdout
+from genover.training.batches import stratified_holdout
 
 
 class ResampledCapture:

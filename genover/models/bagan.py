@@ -20,7 +20,7 @@ from torch import nn
 from genover.models.base import TabularGenerator
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
-from genover.models.lean import TabularModule
+from genover.training.modules import TabularModule
 
 
 class TabularAutoencoder(TabularModule):

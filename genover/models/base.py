@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from genover.models.components.mixed import TabularLayout
-from genover.models.lean import TabularModule
+from genover.training.modules import TabularModule
 
 
 class TabularGenerator(TabularModule):

@@ -43,10 +43,17 @@ from sklearn.utils.validation import validate_data
 from genover.data.codec import TableCodec
 from genover.data.frame import non_finite_counts
 from genover.evaluation.metrics import align_proba, rare_class_ap
-from genover.models import TabularDataModule, TabularLayout, TrainSettings, train_module
-from genover.models.datamodule import stratified_holdout
+from genover.models import TabularLayout
+from genover.models.diagnostics import SampleDiagnostics
 from genover.models.encoding import ModelEncoder
 from genover.samplers.filtering import NeighbourFilter
+from genover.training import (
+    TabularDataModule,
+    TrainSettings,
+    seeded,
+    stratified_holdout,
+    train_module,
+)
 
 log = logging.getLogger(__name__)
 _CHUNK = 16_384
@@ -162,8 +169,13 @@ class GenerativeOverSampler(BaseOverSampler):
         module = self._build(
             self.module_class, layout=layout, num_classes=num_classes, lr=self.lr, **options
         )
-        self.train_result_ = train_module(module, data, settings, seed)
+        self.train_result_ = self._fit(module, data, settings, seed)
         return module
+
+    @staticmethod
+    def _fit(module, data: TabularDataModule, settings: TrainSettings, seed: int):
+        """Train a generator with its sample diagnostics logged (``val/mmd``)."""
+        return train_module(module, data, settings, seed, [SampleDiagnostics(seed=seed)])
 
     def _build(self, cls, **kwargs):
         try:
@@ -212,8 +224,7 @@ class GenerativeOverSampler(BaseOverSampler):
         data = TabularDataModule(
             x[~held], y_idx[~held], self.batch_size, self.val_fraction, seed, self.class_balance
         )
-        with torch.random.fork_rng(devices=_cuda_devices()):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.module_ = self._train_module(
                 data, encoder.layout, len(self.classes_), settings, seed
             )
@@ -355,10 +366,6 @@ def proxy_minority_ap(
     n_classes = int(max(clf.classes_.max(), val_y.max())) + 1
     proba = align_proba(clf.predict_proba(val_x), clf.classes_, n_classes)
     return rare_class_ap(val_y, proba)
-
-
-def _cuda_devices() -> list[int]:
-    return [torch.cuda.current_device()] if torch.cuda.is_available() else []
 
 
 def _reject_non_finite(codes: np.ndarray, codec: TableCodec) -> None:

@@ -11,10 +11,10 @@ from genover.models import (
     DDPM,
     TabularAutoencoder,
     fit_class_gaussians,
-    train_module,
 )
 from genover.models.diagnostics import validation_mmd
 from genover.samplers.generative import GenerativeOverSampler
+from genover.training import train_module
 
 
 class CVAESampler(GenerativeOverSampler):
@@ -81,7 +81,7 @@ class BAGANSampler(GenerativeOverSampler):
             if data.has_validation
             else None
         )
-        self.train_result_ = train_module(module, data, settings, seed)
+        self.train_result_ = self._fit(module, data, settings, seed)
         best = self.train_result_.best_score
         self.adversarial_kept_ = start_score is None or (best is not None and best < start_score)
         self.adversarial_scores_ = (start_score, best)

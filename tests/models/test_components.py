@@ -15,7 +15,7 @@ from genover.models.components.schedules import (
     linear_beta_schedule,
     make_schedule,
 )
-from genover.models.datamodule import TabularDataModule, TensorBatches, stratified_holdout
+from genover.training.batches import TabularDataModule, TensorBatches, stratified_holdout
 
 
 def test_schedules_are_valid_noise_levels():

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,9 +17,7 @@ from lightning import pytorch as pl
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from genover.models.base import TabularGenerator
-from genover.models.datamodule import TabularDataModule
-from genover.models.diagnostics import SampleDiagnostics
+from genover.training.batches import TabularDataModule
 
 _QUIET = ("lightning.pytorch", "lightning.fabric", "lightning")
 
@@ -105,13 +104,15 @@ def _quiet_lightning():
 
 
 def train_module(
-    module: pl.LightningModule, data: TabularDataModule, settings: TrainSettings, seed: int
+    module: pl.LightningModule,
+    data: TabularDataModule,
+    settings: TrainSettings,
+    seed: int,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> TrainResult:
     """Fit ``module`` on ``data``; load the best validation checkpoint back into it."""
     monitor, mode = module.monitor
-    callbacks: list[pl.Callback] = []
-    if isinstance(module, TabularGenerator):
-        callbacks.append(SampleDiagnostics(seed=seed))
+    callbacks = list(callbacks)
     progress = settings.progress_bar
     progress = sys.stderr.isatty() if progress == "auto" else bool(progress)
     precision = resolve_precision(settings.precision, settings.accelerator)

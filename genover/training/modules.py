@@ -11,7 +11,7 @@ from lightning import pytorch as pl
 
 
 class ResidentBatches:
-    """Batches of :class:`genover.models.datamodule.TensorBatches` already sit on the
+    """Batches of :class:`genover.training.batches.TensorBatches` already sit on the
     device, so Lightning's per-batch walk to move them there is skipped."""
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):

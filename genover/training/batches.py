@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from lightning import pytorch as pl
 
+from genover.training.weights import row_weights, tilted_shares
+
 
 class TensorBatches:
     """An iterable of index-drawn batches over tensors that already live on one device.
@@ -127,9 +129,7 @@ class TabularDataModule(pl.LightningDataModule):
             return self.sampling(self.train_y)
         if self.class_balance <= 0:
             return None
-        counts = torch.bincount(self.train_y).double()
-        per_class = counts.clamp(min=1) ** -self.class_balance
-        return per_class[self.train_y].float()
+        return row_weights(self.train_y, tilted_shares(self.train_y, self.class_balance))
 
     def train_dataloader(self):
         return TensorBatches(
