@@ -116,3 +116,10 @@ def test_holdout_is_stratified_and_spares_tiny_classes():
     dm.setup()
     w = dm.train_weights()
     assert w[dm.train_y == 2].sum().item() == pytest.approx(w[dm.train_y == 0].sum().item())
+
+
+def test_holdout_caps_large_classes_so_validation_cost_stays_flat():
+    y = np.r_[np.zeros(40_000, int), np.ones(100, int)]
+    mask = stratified_holdout(y, 0.15, seed=0)
+    assert mask[y == 0].sum() == 5000 and mask[y == 1].sum() == 15
+    assert stratified_holdout(y, 0.15, seed=0, cap=None)[y == 0].sum() == 6000
