@@ -12,11 +12,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from genover.experiment.config import register_baseline_configs
+import genover.experiment.config  # noqa: F401  (registers the `baselines` config group)
 
 log = logging.getLogger("genover")
 CONFIG_PATH = "pkg://genover.conf"
-register_baseline_configs()  # the `baselines` group, before Hydra composes anything
 
 
 def _fail(err: Exception, output_dir: Path) -> None:
