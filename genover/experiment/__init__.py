@@ -10,18 +10,26 @@ from genover.experiment.config import (
     load_configured_dataset,
     sampler_config_names,
 )
-from genover.experiment.crossval import MethodResult, evaluate_method, run
+from genover.experiment.crossval import (
+    MethodResult,
+    cap_minority,
+    evaluate_method,
+    fold_splits,
+    run,
+)
 from genover.experiment.pipeline import fit_pipeline, fold_pipeline, model_space
 
 __all__ = [
     "Method",
     "MethodResult",
     "build",
+    "cap_minority",
     "check_folds",
     "config_choices",
     "evaluate_method",
     "experiment_methods",
     "fit_pipeline",
+    "fold_splits",
     "fold_pipeline",
     "load_configured_dataset",
     "model_space",

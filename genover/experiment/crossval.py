@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig
 from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -99,6 +100,42 @@ def evaluate_method(
     return result
 
 
+def fold_splits(dataset: Dataset, cfg: DictConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The experiment's repeated stratified folds as (training rows, test rows).
+
+    With ``minority_cap=N`` each training fold keeps at most N rows of every minority class,
+    chosen at random from the seed and the fold's index (the low-data regime); the test
+    folds are untouched, so capped and uncapped runs are scored on the same rows.
+    """
+    folds, repeats, seed = int(cfg.folds), int(cfg.repeats), int(cfg.seed)
+    check_folds(dataset, folds, repeats)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    splits = list(splitter.split(dataset.X, dataset.y))
+    cap = cfg.get("minority_cap")
+    if cap is None:
+        return splits
+    return [
+        (cap_minority(train, dataset.y, dataset.minority_classes, int(cap), seed + i), test)
+        for i, (train, test) in enumerate(splits)
+    ]
+
+
+def cap_minority(
+    train: np.ndarray, y: np.ndarray, classes: list[int], cap: int, seed: int
+) -> np.ndarray:
+    """``train`` with at most ``cap`` rows of each class in ``classes``, the kept ones drawn
+    from ``seed``; row order is preserved."""
+    if cap < 2:
+        raise ValueError(f"minority_cap={cap}: keep at least 2 minority rows per training fold.")
+    rng = np.random.default_rng(seed)
+    keep = np.ones(len(train), dtype=bool)
+    for c in classes:
+        rows = np.flatnonzero(y[train] == c)
+        if len(rows) > cap:
+            keep[rng.choice(rows, len(rows) - cap, replace=False)] = False
+    return train[keep]
+
+
 def run(
     cfg: DictConfig, output_dir: str | Path | None = None, choices: Mapping | None = None
 ) -> dict:
@@ -109,10 +146,7 @@ def run(
     its error while the others still run.
     """
     dataset = load_configured_dataset(cfg)
-    folds, repeats, seed = int(cfg.folds), int(cfg.repeats), int(cfg.seed)
-    check_folds(dataset, folds, repeats)
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    splits = list(splitter.split(dataset.X, dataset.y))
+    splits = fold_splits(dataset, cfg)
     log.info("%s: %s", dataset.name, dataset.summary())
     out = Path(output_dir) if output_dir is not None else None
     log_dir = out / "tensorboard" / "generators" if out is not None else None

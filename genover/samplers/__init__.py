@@ -3,6 +3,7 @@
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
 from genover.samplers.generative import GenerativeOverSampler
 from genover.samplers.generator_samplers import BAGANSampler, CVAESampler, DDPMSampler
+from genover.samplers.smote_variants import SmoteVariants
 from genover.samplers.torch_smote import TorchADASYN, TorchBorderlineSMOTE, TorchSMOTE
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
+    "SmoteVariants",
     "TorchADASYN",
     "TorchBorderlineSMOTE",
     "TorchSMOTE",
