@@ -9,7 +9,8 @@ and classifiers are genover's own (``genover.experiment.fold_pipeline``, the con
 untouched.
 
     python scripts/dev_protocol.py run --regime full            # every sampler, cached
-    python scripts/dev_protocol.py run --regime cap20 --sampler 'cvae_post=sampler=cvae sampler.sample_from=posterior'
+    python scripts/dev_protocol.py run --regime cap20 \
+        --sampler 'cvae_1to1=sampler=cvae sampler.amount_grid=null'
     python scripts/dev_protocol.py report --regime full         # tables, ranks, tests
 
 Results go to ``benchmarks/dev_protocol/<regime>/<sampler>/<dataset>.parquet`` (one file per
@@ -78,7 +79,9 @@ def parse_spec(spec: str) -> tuple[str, list[str]]:
     return name, rest.split()
 
 
-def run_task(regime: str, name: str, overrides: list[str], dataset_name: str, out: Path):
+def run_task(
+    regime: str, name: str, overrides: list[str], dataset_name: str, out: Path, splits: int
+):
     """Fit sampler ``name`` on every fold of one dataset; score the four classifiers."""
     import torch
     from omegaconf import OmegaConf
@@ -99,48 +102,53 @@ def run_task(regime: str, name: str, overrides: list[str], dataset_name: str, ou
         "repeats=2",
         f"minority_cap={'null' if cap is None else cap}",
     ]
-    cfg = compose(base + overrides + ["classifier=lr"])
+    # A sampler that scores its amount with the run's classifier (amount_model=downstream)
+    # is fitted once per classifier; any other is fitted once and its rows feed all four.
+    per_classifier = any("amount_model=downstream" in o for o in overrides)
+    fits = CLASSIFIERS if per_classifier else ["lr"]
+    cfgs = {c: compose(base + overrides + [f"classifier={c}"]) for c in fits}
     classifiers = {c: build(compose(base + [f"classifier={c}"]).classifier) for c in CLASSIFIERS}
-    dataset = load_configured_dataset(cfg)
-    method = Method(name, OmegaConf.to_container(cfg.sampler, resolve=True))
+    dataset = load_configured_dataset(cfgs["lr"])
+    method = Method(name, OmegaConf.to_container(cfgs["lr"].sampler, resolve=True))
     rows = []
-    for index, (train, test) in enumerate(fold_splits(dataset, cfg)):
-        pipe, capture = fold_pipeline(dataset, method, cfg)
-        start = time.perf_counter()
-        fit_pipeline(pipe, dataset.X[train], dataset.y[train], index)
-        fit_seconds = time.perf_counter() - start
-        outcome = getattr(pipe.named_steps["sampler"], "outcome_", None) or {}
-        outcome = {
-            f"sampler.{k}": v
-            for k, v in outcome.items()
-            if isinstance(v, (int, float, bool, str)) or v is None
-        }
-        X_fit, y_fit = capture.X, capture.y
-        synthetic = int(len(y_fit) - len(train))
-        X_test = model_space(pipe, dataset.X[test])
-        for clf_name in CLASSIFIERS:
+    for index, (train, test) in enumerate(fold_splits(dataset, cfgs["lr"])[:splits]):
+        for fit_with in fits:
+            pipe, capture = fold_pipeline(dataset, method, cfgs[fit_with])
             start = time.perf_counter()
-            if clf_name == "lr":
-                clf, seconds = pipe.steps[-1][1], fit_seconds
-            else:
-                clf = clone(classifiers[clf_name]).fit(X_fit, y_fit)
-                seconds = time.perf_counter() - start
-            proba = align_proba(clf.predict_proba(X_test), clf.classes_, dataset.n_classes)
-            rows.append(
-                {
-                    "regime": regime,
-                    "sampler": name,
-                    "dataset": dataset_name,
-                    "classifier": clf_name,
-                    "split": index,
-                    "ap": rare_class_ap(dataset.y[test], proba),
-                    "synthetic_rows": synthetic,
-                    "minority_train": int(np.sum(dataset.y[train] == dataset.minority_class)),
-                    "sampler_seconds": fit_seconds if clf_name == "lr" else 0.0,
-                    "classifier_seconds": seconds,
-                    **outcome,
-                }
-            )
+            fit_pipeline(pipe, dataset.X[train], dataset.y[train], index)
+            fit_seconds = time.perf_counter() - start
+            outcome = getattr(pipe.named_steps["sampler"], "outcome_", None) or {}
+            outcome = {
+                f"sampler.{k}": v
+                for k, v in outcome.items()
+                if isinstance(v, (int, float, bool, str)) or v is None
+            }
+            X_fit, y_fit = capture.X, capture.y
+            synthetic = int(len(y_fit) - len(train))
+            X_test = model_space(pipe, dataset.X[test])
+            for clf_name in [fit_with] if per_classifier else CLASSIFIERS:
+                start = time.perf_counter()
+                if clf_name == fit_with:
+                    clf, seconds = pipe.steps[-1][1], fit_seconds
+                else:
+                    clf = clone(classifiers[clf_name]).fit(X_fit, y_fit)
+                    seconds = time.perf_counter() - start
+                proba = align_proba(clf.predict_proba(X_test), clf.classes_, dataset.n_classes)
+                rows.append(
+                    {
+                        "regime": regime,
+                        "sampler": name,
+                        "dataset": dataset_name,
+                        "classifier": clf_name,
+                        "split": index,
+                        "ap": rare_class_ap(dataset.y[test], proba),
+                        "synthetic_rows": synthetic,
+                        "minority_train": int(np.sum(dataset.y[train] == dataset.minority_class)),
+                        "sampler_seconds": fit_seconds if clf_name == fit_with else 0.0,
+                        "classifier_seconds": seconds,
+                        **outcome,
+                    }
+                )
     path = out / regime / name / f"{dataset_name}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows)
@@ -170,16 +178,28 @@ def cmd_run(args) -> None:
     print(f"{len(tasks)} tasks on {args.jobs} workers", flush=True)
     start = time.time()
     done = Parallel(n_jobs=args.jobs, backend="loky", verbose=0, return_as="generator")(
-        delayed(run_task)(args.regime, n, o, d, out) for n, o, d in tasks
+        delayed(run_task)(args.regime, n, o, d, out, args.splits) for n, o, d in tasks
     )
     for i, (name, dataset, seconds) in enumerate(done, 1):
-        print(f"[{i}/{len(tasks)}] {name} {dataset}: sampler {seconds:.1f} s "
-              f"({time.time() - start:.0f} s elapsed)", flush=True)
+        print(
+            f"[{i}/{len(tasks)}] {name} {dataset}: sampler {seconds:.1f} s "
+            f"({time.time() - start:.0f} s elapsed)",
+            flush=True,
+        )
     wall = time.time() - start
     log = out / args.regime / "wall_times.jsonl"
     with log.open("a") as fh:
-        fh.write(json.dumps({"samplers": [s[0] for s in specs], "tasks": len(tasks),
-                             "jobs": args.jobs, "wall_s": round(wall, 1)}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "samplers": [s[0] for s in specs],
+                    "tasks": len(tasks),
+                    "jobs": args.jobs,
+                    "wall_s": round(wall, 1),
+                }
+            )
+            + "\n"
+        )
     print(f"wall time {wall:.0f} s", flush=True)
 
 
@@ -193,8 +213,16 @@ def load(out: Path, regime: str, samplers: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def common_folds(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the (dataset, classifier, fold) combinations every sampler has."""
+    key = ["dataset", "classifier", "split"]
+    n = frame["sampler"].nunique()
+    have = frame.groupby(key)["sampler"].transform("nunique")
+    return frame[have == n]
+
+
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean AP over the 10 folds of each (dataset, classifier) cell; samplers as columns."""
+    """Mean AP over the folds of each (dataset, classifier) cell; samplers as columns."""
     table = frame.pivot_table(
         index=["dataset", "classifier"], columns="sampler", values="ap", aggfunc="mean"
     )
@@ -210,16 +238,22 @@ def report(frame: pd.DataFrame, samplers: list[str], title: str) -> str:
     chi2, p = friedman(table)
     cd = nemenyi_cd(len(order), len(table))
     lines = [f"### {title}", ""]
+    folds = frame["split"].nunique()
     lines.append(
-        f"{len(table)} cells (dataset x classifier), mean minority AP over 10 folds each. "
+        f"{len(table)} cells (dataset x classifier), mean minority AP over {folds} folds each. "
         f"Friedman chi² = {chi2:.2f}, p = {p:.3g}; Nemenyi CD (alpha 0.05) = {cd:.2f}."
     )
-    lines += ["", "| sampler | average rank | mean AP | " + " | ".join(CLASSIFIERS)
-              + " | synthetic rows/fold | folds with none |", "|---" * (5 + len(CLASSIFIERS)) + "|"]
+    lines += [
+        "",
+        "| sampler | average rank | mean AP | "
+        + " | ".join(CLASSIFIERS)
+        + " | synthetic rows/fold | folds with none |",
+        "|---" * (5 + len(CLASSIFIERS)) + "|",
+    ]
     per_clf = frame.groupby(["sampler", "classifier"])["ap"].mean().unstack()
-    folds = frame[frame.classifier == "lr"]
+    lr_rows = frame[frame.classifier == "lr"]  # synthetic rows: the fit that fed lr
     for s in order:
-        syn = folds[folds.sampler == s]["synthetic_rows"]
+        syn = lr_rows[lr_rows.sampler == s]["synthetic_rows"]
         lines.append(
             f"| {s} | {ranks[s]:.2f} | {table[s].mean():.4f} | "
             + " | ".join(f"{per_clf.loc[s, c]:.4f}" for c in CLASSIFIERS)
@@ -229,22 +263,28 @@ def report(frame: pd.DataFrame, samplers: list[str], title: str) -> str:
         if base not in table:
             continue
         comp = compare_to_baseline(table, base)
-        lines += ["", f"Against {base} (Wilcoxon signed-rank over the {len(table)} cells, Holm):",
-                  "", "| sampler | wins | ties | losses | mean diff | p | p (Holm) |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Against {base} (Wilcoxon signed-rank over the {len(table)} cells, Holm):",
+            "",
+            "| sampler | wins | ties | losses | mean diff | p | p (Holm) |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for _, r in comp.sort_values("mean_diff", ascending=False).iterrows():
-            lines.append(f"| {r.method} | {r.wins} | {r.ties} | {r.losses} | "
-                         f"{r.mean_diff:+.4f} | {r.p:.3g} | {r.p_holm:.3g} |")
+            lines.append(
+                f"| {r.method} | {r.wins} | {r.ties} | {r.losses} | "
+                f"{r.mean_diff:+.4f} | {r.p:.3g} | {r.p_holm:.3g} |"
+            )
     return "\n".join(lines)
 
 
 def cmd_report(args) -> None:
     out = Path(args.out)
     samplers = args.samplers.split(",") if args.samplers else list(PEERS)
-    frame = load(out, args.regime, samplers)
+    frame = common_folds(load(out, args.regime, samplers))
     text = report(frame, samplers, args.title or f"Regime {args.regime}")
-    gen = frame[frame.classifier == "lr"].groupby("sampler")["sampler_seconds"].sum()
-    text += "\n\nSampler fit seconds, summed over 100 folds: " + ", ".join(
+    gen = frame.groupby("sampler")["sampler_seconds"].sum()
+    text += "\n\nSampler fit seconds, summed over the folds: " + ", ".join(
         f"{s} {gen[s]:.0f}" for s in samplers
     )
     print(text)
@@ -260,6 +300,7 @@ def main(argv=None) -> None:
     run.add_argument("--sampler", action="append", help="name[=overrides]; repeatable")
     run.add_argument("--datasets", nargs="+", default=DATASETS)
     run.add_argument("--jobs", type=int, default=2)
+    run.add_argument("--splits", type=int, default=10, help="first N of the 10 folds (ablations)")
     run.add_argument("--force", action="store_true")
     run.add_argument("--out", default=str(ROOT / "benchmarks" / "dev_protocol"))
     rep = sub.add_parser("report")

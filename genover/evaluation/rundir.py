@@ -58,7 +58,12 @@ def summarise(
             for group, choice in (choices or {}).items()
             if group in ("sampler", "classifier", "loss", "transform", "experiment") and choice
         },
-        "cv": {"folds": int(cfg.folds), "repeats": int(cfg.repeats), "seed": int(cfg.seed)},
+        "cv": {
+            "folds": int(cfg.folds),
+            "repeats": int(cfg.repeats),
+            "seed": int(cfg.seed),
+            "minority_cap": cfg.get("minority_cap"),
+        },
         "evaluation": OmegaConf.to_container(cfg.evaluation, resolve=True),
         "headline": "ap",
         "config_hash": config_hash(cfg),

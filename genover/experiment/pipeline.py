@@ -63,6 +63,8 @@ def fold_pipeline(
         )
     if "categorical_features" in params:
         sampler.set_params(categorical_features=codes_at if aware else None)
+    if params.get("amount_model") == "downstream":  # score the amount with this classifier
+        sampler.set_params(amount_model=build(cfg.classifier))
     if getattr(sampler, "encodes_input", False):
         steps = [
             (

@@ -30,6 +30,11 @@ class TabularGenerator(TabularModule):
             raise ValueError(f"class {y} is outside 0..{self.num_classes - 1}.")
         return torch.full((n,), int(y), device=self.device, dtype=torch.long)
 
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Called once after training with the generator's real (encoded) training rows and
+        their labels; a generator whose sampling uses them (the CVAE's aggregate posterior)
+        keeps what it needs. The default keeps nothing."""
+
     def sample(
         self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:

@@ -17,6 +17,12 @@ class CVAE(TabularGenerator):
 
     The KL term is weighted by ``beta`` times a linear warm-up over the first
     ``kl_warmup_steps`` optimiser steps.
+
+    Sampling draws the latent code from the prior N(0, I), or, for a share
+    ``posterior_share`` of the rows, from the aggregate posterior of the class: a real
+    training row of that class is picked at random and z ~ N(mu(x), (``posterior_scale`` *
+    sigma(x))^2). Posterior draws stay on the class's own support where the prior's mass can
+    fall between classes (many prior draws of a small minority land among the majority).
     """
 
     def __init__(
@@ -29,11 +35,19 @@ class CVAE(TabularGenerator):
         beta: float = 1.0,
         kl_warmup_steps: int = 200,
         dropout: float = 0.0,
+        posterior_share: float = 0.0,
+        posterior_scale: float = 1.0,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
     ):
         super().__init__(layout, num_classes)
+        if not 0.0 <= posterior_share <= 1.0 or posterior_scale < 0:
+            raise ValueError(
+                f"posterior_share={posterior_share} must lie in [0, 1] and posterior_scale="
+                f"{posterior_scale} must be >= 0."
+            )
         self.save_hyperparameters(ignore=["layout"])
+        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         hidden = list(hidden)
         self.class_embedding = nn.Embedding(num_classes, class_dim)
         self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
@@ -47,11 +61,27 @@ class CVAE(TabularGenerator):
     def _decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.head(self.decoder(torch.cat([z, self.class_embedding(y)], dim=1)))
 
+    def _posterior(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-10.0, 10.0)
+
+    @torch.no_grad()
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Keep each class's posterior means and standard deviations (for posterior draws)."""
+        self._anchors = {}
+        if self.hparams.posterior_share == 0:
+            return
+        was_training = self.training
+        self.eval()
+        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
+        for c in y.unique().tolist():
+            mu, logvar = self._posterior(x[y == c], y[y == c])
+            self._anchors[int(c)] = (mu, (0.5 * logvar).exp())
+        self.train(was_training)
+
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(reconstruction NLL, KL) averaged over the batch."""
-        stats = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1))
-        mu, logvar = stats.chunk(2, dim=1)
-        logvar = logvar.clamp(-10.0, 10.0)
+        mu, logvar = self._posterior(x, y)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         recon = self.head.nll(self._decode(z, y), x)
         kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
@@ -75,4 +105,19 @@ class CVAE(TabularGenerator):
         z = torch.randn(
             (len(labels), self.hparams.latent_dim), generator=generator, device=self.device
         )
+        share = float(self.hparams.posterior_share)
+        if share > 0 and self._anchors:
+            z = self._posterior_draws(z, labels, share, generator)
         return self.head.sample(self._decode(z, labels), generator)
+
+    def _posterior_draws(self, z, labels, share, generator):
+        """Replace a ``share`` of the prior codes ``z`` by draws around real rows' codes."""
+        use = torch.rand(len(labels), generator=generator, device=self.device) < share
+        scale = float(self.hparams.posterior_scale)
+        for c, (mu, sigma) in self._anchors.items():
+            rows = torch.nonzero(use & (labels == c)).flatten()
+            if len(rows) == 0:
+                continue
+            pick = torch.randint(len(mu), (len(rows),), generator=generator, device=self.device)
+            z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
+        return z

@@ -25,6 +25,9 @@ class DDPM(TabularGenerator):
     ``steps`` is the chain length; ``sample_steps`` < ``steps`` samples with DDIM (``eta``
     controls its stochasticity). ``p_uncond`` > 0 trains an unconditional token as well, so
     that ``guidance`` > 0 applies classifier-free guidance (Ho & Salimans 2022) at sampling.
+    ``contrast`` > 0 applies class-contrastive guidance at sampling (the idea of SOS, Kim et
+    al. 2022): eps_y + contrast * (eps_y - eps_other), where eps_other is the mean noise
+    prediction of the other classes, pushing the class's draws away from them.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class DDPM(TabularGenerator):
         eta: float = 0.0,
         p_uncond: float = 0.1,
         guidance: float = 0.0,
+        contrast: float = 0.0,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
     ):
@@ -70,11 +74,18 @@ class DDPM(TabularGenerator):
 
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = float(self.hparams.guidance)
+        c = float(self.hparams.get("contrast", 0.0))
         eps = self.denoiser(x, t, y)
-        if w == 0:
-            return eps
-        uncond = self.denoiser(x, t, torch.full_like(y, self.num_classes))
-        return (1 + w) * eps - w * uncond
+        out = eps
+        if w != 0:
+            uncond = self.denoiser(x, t, torch.full_like(y, self.num_classes))
+            out = (1 + w) * eps - w * uncond
+        if c != 0 and self.num_classes > 1:
+            others = [
+                self.denoiser(x, t, (y + k) % self.num_classes) for k in range(1, self.num_classes)
+            ]
+            out = out + c * (eps - torch.stack(others).mean(dim=0))
+        return out
 
     @torch.no_grad()
     def sample(self, n, y, generator=None):

@@ -22,6 +22,8 @@ class NeighbourFilter:
     filter fell back is visible as such.
     """
 
+    description = "neighbour filter"
+
     def __init__(self, k: int = 5, threshold: float = 0.5):
         self.k = k
         self.threshold = threshold
@@ -46,6 +48,11 @@ class NeighbourFilter:
     def other_class_share(self, rows: np.ndarray, label: int) -> np.ndarray:
         return other_class_share(self.nn_, self.y_, rows, label)
 
+    def badness(self, rows: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+        """(accepted mask, a score where lower is better) of synthetic ``rows``."""
+        share = self.other_class_share(rows, label)
+        return share <= self.threshold, share
+
     def select(self, draw: Callable[[int], np.ndarray], n: int, label: int) -> np.ndarray:
         """Exactly ``n`` rows from ``draw(m)``: those at or under the threshold, drawn in
         rounds; if rounds run out, the rejected rows with the lowest shares fill the rest."""
@@ -53,8 +60,7 @@ class NeighbourFilter:
         have, ask = 0, n
         for _ in range(MAX_ROUNDS):
             rows = draw(ask)
-            share = self.other_class_share(rows, label)
-            ok = share <= self.threshold
+            ok, share = self.badness(rows, label)
             self.drawn_ += len(rows)
             self.accepted_ += int(ok.sum())
             kept.append(rows[ok])
@@ -68,11 +74,64 @@ class NeighbourFilter:
         order = np.argsort(np.concatenate(shares), kind="stable")[: n - have]
         self.filled_ += n - have
         log.warning(
-            "class %s: only %d of %d synthetic rows passed the neighbour filter; filling "
+            "class %s: only %d of %d synthetic rows passed the %s; filling "
             "with the %d least-contested rejected rows.",
             label,
             have,
             n,
+            self.description,
             n - have,
         )
         return np.vstack([*kept, np.vstack(rejected)[order]])
+
+
+class ConfidenceFilter(NeighbourFilter):
+    """Keeps synthetic rows of class c that a classifier of the real rows scores as c at
+    least as confidently as most real rows of c are scored out of fold.
+
+    The classifier (a distance-weighted k-nearest-neighbour model in the generator's encoded
+    space) is cross-fitted: each real row's probability of its own class comes from a model
+    that did not see it (``folds``-fold), and the acceptance threshold of class c is the
+    ``quantile`` of those out-of-fold probabilities over the real rows of c. A synthetic row
+    is scored by the model fitted on every real row. The threshold adapts to the imbalance
+    (a fixed 0.5 rejects most rows of a small class that overlaps the majority) and to the
+    class's own overlap; rows scored below what nearly every real row of the class gets sit
+    in the other classes' region and are discarded (and redrawn).
+    """
+
+    description = "confidence filter"
+
+    def __init__(self, quantile: float = 0.1, k: int = 10, folds: int = 5):
+        self.quantile, self.folds = quantile, folds
+        super().__init__(k=k)
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> ConfidenceFilter:
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.neighbors import KNeighborsClassifier
+
+        y = np.asarray(y)
+        counts = np.bincount(y)
+        folds = int(min(self.folds, counts[counts > 0].min()))
+        k = int(min(self.k, len(y) - len(y) // max(folds, 2) - 1))
+        self.model_ = KNeighborsClassifier(n_neighbors=max(k, 1), weights="distance")
+        self.classes_ = np.unique(y)
+        self.thresholds_ = {}
+        if folds >= 2:
+            cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+            oof = cross_val_predict(self.model_, X, y, cv=cv, method="predict_proba")
+            for j, c in enumerate(self.classes_):
+                self.thresholds_[int(c)] = float(np.quantile(oof[y == c, j], self.quantile))
+        self.model_.fit(X, y)
+        return self
+
+    def outcome(self) -> dict:
+        out = super().outcome()
+        for c, t in self.thresholds_.items():
+            out[f"filter_threshold[{c}]"] = round(t, 4)
+        return out
+
+    def badness(self, rows: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+        column = int(np.flatnonzero(self.classes_ == label)[0])
+        proba = self.model_.predict_proba(rows)[:, column]
+        threshold = self.thresholds_.get(int(label), 0.0)
+        return proba >= threshold, -proba

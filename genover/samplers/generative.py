@@ -35,9 +35,10 @@ import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from genover.data.codec import TableCodec
@@ -46,7 +47,7 @@ from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularLayout
 from genover.models.diagnostics import SampleDiagnostics
 from genover.models.encoding import ModelEncoder
-from genover.samplers.filtering import NeighbourFilter
+from genover.samplers.filtering import ConfidenceFilter, NeighbourFilter
 from genover.training import (
     TabularDataModule,
     TrainSettings,
@@ -84,6 +85,10 @@ class GenerativeOverSampler(BaseOverSampler):
         in training batches (rows of class c weigh n_c ** -class_balance).
     filter_neighbors: if > 0, synthetic rows whose ``filter_neighbors`` nearest real rows
         are mostly of other classes are discarded and redrawn (0 keeps every draw).
+    filter_confidence: if > 0, the cross-fitted confidence filter
+        (:class:`genover.samplers.filtering.ConfidenceFilter`): synthetic rows of class c
+        scored as c below this quantile of the real rows of c (out-of-fold scores of a
+        nearest-neighbour model) are discarded and redrawn. Exclusive with filter_neighbors.
     amount_grid: None generates exactly what ``sampling_strategy`` asks for. A list of
         fractions (0 allowed) makes the strategy an upper bound: a further stratified
         ``val_fraction`` of each class (the *selection* rows) is held out from the generator,
@@ -92,6 +97,10 @@ class GenerativeOverSampler(BaseOverSampler):
         rows, the best minority AP on the selection rows is used (``amount_``). Tie rule:
         every fraction within ``0.005`` AP of the best counts as tied, and the smallest tied
         fraction wins (``amount_tied_`` says whether there was a tie).
+    amount_model: the model that scores the amount grid: None is the logistic-regression
+        proxy; an sklearn classifier is cloned and used instead (in the generator's encoded
+        space). genover's experiment replaces ``"downstream"`` by the run's own classifier,
+        so the amount is chosen by the validation AP of the model it will feed.
 
     After ``fit_resample``, ``outcome_`` holds what the fit decided and did: rows generated
     per class, the amount and every grid score, the filter's acceptance rate and whether it
@@ -116,7 +125,9 @@ class GenerativeOverSampler(BaseOverSampler):
         "val_fraction": [Interval(Real, 0, 0.5, closed="both")],
         "class_balance": [Interval(Real, 0, 1, closed="both")],
         "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
+        "filter_confidence": [Interval(Real, 0, 1, closed="left")],
         "amount_grid": ["array-like", None],
+        "amount_model": [None, StrOptions({"downstream"}), HasMethods(["fit", "predict_proba"])],
     }
 
     def __init__(
@@ -134,7 +145,9 @@ class GenerativeOverSampler(BaseOverSampler):
         val_fraction=0.15,
         class_balance=0.5,
         filter_neighbors=0,
+        filter_confidence=0.0,
         amount_grid=None,
+        amount_model=None,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
@@ -148,7 +161,9 @@ class GenerativeOverSampler(BaseOverSampler):
         self.val_fraction = val_fraction
         self.class_balance = class_balance
         self.filter_neighbors = filter_neighbors
+        self.filter_confidence = filter_confidence
         self.amount_grid = amount_grid
+        self.amount_model = amount_model
 
     def _train_module(
         self,
@@ -228,13 +243,12 @@ class GenerativeOverSampler(BaseOverSampler):
             self.module_ = self._train_module(
                 data, encoder.layout, len(self.classes_), settings, seed
             )
+            self.module_.fit_anchors(data.x_all, data.y_all)
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
         self._sample_generator = None
-        self.filter_ = (
-            NeighbourFilter(self.filter_neighbors).fit(data.x_all.numpy(), data.y_all.numpy())
-            if self.filter_neighbors
-            else None
-        )
+        self.filter_ = self._make_filter()
+        if self.filter_ is not None:
+            self.filter_.fit(data.x_all.numpy(), data.y_all.numpy())
         self.amount_scores_, self.amount_tied_ = {}, False
         self.amount_ = 1.0
         if selecting:
@@ -247,6 +261,17 @@ class GenerativeOverSampler(BaseOverSampler):
         self.fit_seconds_ = time.perf_counter() - start
         self.outcome_ = self._outcome(new_y)
         return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
+
+    def _make_filter(self):
+        if self.filter_neighbors and self.filter_confidence:
+            raise ValueError(
+                "filter_neighbors and filter_confidence are two filters; set one of them to 0."
+            )
+        if self.filter_confidence:
+            return ConfidenceFilter(float(self.filter_confidence))
+        if self.filter_neighbors:
+            return NeighbourFilter(self.filter_neighbors)
+        return None
 
     def _outcome(self, new_y: np.ndarray) -> dict:
         """What this fit decided and did, as flat fields (see the class docstring)."""
@@ -297,10 +322,16 @@ class GenerativeOverSampler(BaseOverSampler):
         }
         pool = {c: self._draw_model_rows(n, c, generator) for c, n in full.items() if n > 0}
         train = (data.x_all.numpy(), data.y_all.numpy())
+        model = self.amount_model
+        if isinstance(model, str):
+            raise ValueError(
+                f"amount_model={model!r}: pass an sklearn classifier or None; 'downstream' is "
+                "resolved by genover's experiment (sampler.amount_model=downstream)."
+            )
         scores = {}
         for fraction in sorted(float(a) for a in self.amount_grid):
             extra = [(rows[: int(round(fraction * len(rows)))], c) for c, rows in pool.items()]
-            scores[fraction] = proxy_minority_ap(train, extra, (sel_x, sel_y))
+            scores[fraction] = proxy_minority_ap(train, extra, (sel_x, sel_y), model)
         best = max(scores.values())
         tied = [a for a, v in scores.items() if v >= best - _AMOUNT_TIE]
         self.amount_scores_, self.amount_tied_ = scores, len(tied) > 1
@@ -355,13 +386,16 @@ def proxy_minority_ap(
     train: tuple[np.ndarray, np.ndarray],
     extra: list[tuple[np.ndarray, int]],
     held_out: tuple[np.ndarray, np.ndarray],
+    model=None,
 ) -> float:
-    """Mean one-vs-rest AP over the rarer classes of ``held_out`` of a logistic regression
-    trained on the ``train`` rows plus the ``extra`` synthetic rows of each class."""
+    """Mean one-vs-rest AP over the rarer classes of ``held_out`` of a classifier (a clone of
+    ``model``; default a logistic regression) trained on the ``train`` rows plus the
+    ``extra`` synthetic rows of each class."""
     x, y = train
     rows = [x] + [r for r, _ in extra]
     labels = [y] + [np.full(len(r), c) for r, c in extra]
-    clf = LogisticRegression(max_iter=1000).fit(np.vstack(rows), np.concatenate(labels))
+    clf = LogisticRegression(max_iter=1000) if model is None else clone(model)
+    clf.fit(np.vstack(rows), np.concatenate(labels))
     val_x, val_y = held_out
     n_classes = int(max(clf.classes_.max(), val_y.max())) + 1
     proba = align_proba(clf.predict_proba(val_x), clf.classes_, n_classes)
