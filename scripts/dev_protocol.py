@@ -292,6 +292,43 @@ def cmd_report(args) -> None:
         Path(args.write).write_text(text + "\n")
 
 
+def cmd_ablation(args) -> None:
+    """One row per variant: mean AP per regime on the folds every listed variant has, the
+    difference from no resampling and SMOTE on those folds, and its synthetic rows."""
+    out = Path(args.out)
+    variants = args.samplers.split(",")
+    lines = [
+        "| variant | "
+        + " | ".join(f"{r} mean AP | {r} vs none | {r} vs smote | {r} rank" for r in args.regimes)
+        + " |",
+        "|---" * (1 + 4 * len(args.regimes)) + "|",
+    ]
+    from genover.evaluation.stats import average_ranks
+
+    cells = {}
+    for regime in args.regimes:
+        frame = common_folds(load(out, regime, ["none", "smote", *variants]))
+        table = cell_table(frame)
+        ranks = average_ranks(table)
+        cells[regime] = (table, ranks, frame["split"].nunique())
+    for v in ["none", "smote", *variants]:
+        row = [v]
+        for regime in args.regimes:
+            table, ranks, _ = cells[regime]
+            row += [
+                f"{table[v].mean():.4f}",
+                f"{table[v].mean() - table['none'].mean():+.4f}",
+                f"{table[v].mean() - table['smote'].mean():+.4f}",
+                f"{ranks[v]:.2f}",
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    folds = ", ".join(f"{r}: {cells[r][2]} folds" for r in args.regimes)
+    text = "\n".join(lines) + f"\n\n(40 cells per regime; {folds}; ranks among the rows above)"
+    print(text)
+    if args.write:
+        Path(args.write).write_text(text + "\n")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -309,8 +346,13 @@ def main(argv=None) -> None:
     rep.add_argument("--title", default=None)
     rep.add_argument("--write", default=None)
     rep.add_argument("--out", default=str(ROOT / "benchmarks" / "dev_protocol"))
+    abl = sub.add_parser("ablation")
+    abl.add_argument("--samplers", required=True, help="comma-separated variants")
+    abl.add_argument("--regimes", nargs="+", default=["cap20", "full"])
+    abl.add_argument("--write", default=None)
+    abl.add_argument("--out", default=str(ROOT / "benchmarks" / "dev_protocol"))
     args = parser.parse_args(argv)
-    {"run": cmd_run, "report": cmd_report}[args.cmd](args)
+    {"run": cmd_run, "report": cmd_report, "ablation": cmd_ablation}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,12 @@ class DDPM(TabularGenerator):
     ``contrast`` > 0 applies class-contrastive guidance at sampling (the idea of SOS, Kim et
     al. 2022): eps_y + contrast * (eps_y - eps_other), where eps_other is the mean noise
     prediction of the other classes, pushing the class's draws away from them.
+
+    ``anchor_share`` > 0 starts that share of the draws from a real training row of the class
+    instead of pure noise: the row is noised to timestep ``anchor_noise`` x T and denoised
+    back (SDEdit, Meng et al. 2022) with DDIM over the same share of ``sample_steps``. The
+    draws stay on the class's support (the diffusion analogue of the CVAE's posterior
+    draws); ``anchor_noise`` sets how far they may move from their anchors.
     """
 
     def __init__(
@@ -45,11 +51,19 @@ class DDPM(TabularGenerator):
         p_uncond: float = 0.1,
         guidance: float = 0.0,
         contrast: float = 0.0,
+        anchor_share: float = 0.0,
+        anchor_noise: float = 0.5,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
     ):
         super().__init__(layout, num_classes)
+        if not (0.0 <= anchor_share <= 1.0 and 0.0 < anchor_noise <= 1.0):
+            raise ValueError(
+                f"anchor_share={anchor_share} must lie in [0, 1] and anchor_noise="
+                f"{anchor_noise} in (0, 1]."
+            )
         self.save_hyperparameters(ignore=["layout"])
+        self._anchors: dict[int, torch.Tensor] = {}
         self.denoiser = MLPDenoiser(layout.dim, num_classes, hidden, depth, time_dim, dropout)
         self.diffusion = GaussianDiffusion(make_schedule(schedule, steps))
 
@@ -88,16 +102,55 @@ class DDPM(TabularGenerator):
         return out
 
     @torch.no_grad()
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Keep each class's real training rows (for anchored draws)."""
+        self._anchors = {}
+        if self.hparams.get("anchor_share", 0.0) == 0:
+            return
+        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
+        self._anchors = {int(c): x[y == c] for c in y.unique().tolist()}
+
+    @torch.no_grad()
     def sample(self, n, y, generator=None):
         labels = self.labels(n, y)
         x_T = torch.randn((len(labels), self.layout.dim), generator=generator, device=self.device)
+        share = float(self.hparams.get("anchor_share", 0.0))
+        if share > 0 and self._anchors:
+            use = torch.rand(len(labels), generator=generator, device=self.device) < share
+            out = torch.empty_like(x_T)
+            if (~use).any():
+                out[~use] = self._denoise(x_T[~use], labels[~use], generator)
+            if use.any():
+                out[use] = self._anchored(x_T[use], labels[use], generator)
+            return self._argmax_categoricals(out)
+        return self._argmax_categoricals(self._denoise(x_T, labels, generator))
+
+    def _anchored(self, noise, labels, generator):
+        """Real rows of each label noised to ``anchor_noise`` x T, then denoised (SDEdit)."""
+        x0 = torch.empty_like(noise)
+        for c in labels.unique().tolist():
+            rows = torch.nonzero(labels == c).flatten()
+            pool = self._anchors.get(int(c))
+            if pool is None or len(pool) == 0:
+                x0[rows] = 0.0
+                continue
+            pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
+            x0[rows] = pool[pick]
+        steps = self.hparams.steps
+        start = max(0, min(steps - 1, round(float(self.hparams.anchor_noise) * (steps - 1))))
+        t = torch.full((len(labels),), start, device=self.device, dtype=torch.long)
+        x_start = self.diffusion.q_sample(x0, t, noise)
+        sample_steps = max(1, round(self.hparams.sample_steps * (start + 1) / steps))
+        return self.diffusion.ddim_sample(
+            self._eps, x_start, labels, generator, sample_steps, self.hparams.eta, start=start
+        )
+
+    def _denoise(self, x_T, labels, generator):
         if self.hparams.sample_steps < self.hparams.steps:
-            x = self.diffusion.ddim_sample(
+            return self.diffusion.ddim_sample(
                 self._eps, x_T, labels, generator, self.hparams.sample_steps, self.hparams.eta
             )
-        else:
-            x = self.diffusion.p_sample_loop(self._eps, x_T, labels, generator)
-        return self._argmax_categoricals(x)
+        return self.diffusion.p_sample_loop(self._eps, x_T, labels, generator)
 
     def _argmax_categoricals(self, x: torch.Tensor) -> torch.Tensor:
         numeric, blocks = self.layout.split(x)

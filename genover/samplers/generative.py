@@ -243,7 +243,9 @@ class GenerativeOverSampler(BaseOverSampler):
             self.module_ = self._train_module(
                 data, encoder.layout, len(self.classes_), settings, seed
             )
-            self.module_.fit_anchors(data.x_all, data.y_all)
+            fit_anchors = getattr(self.module_, "fit_anchors", None)
+            if fit_anchors is not None:  # e.g. the CVAE's aggregate-posterior draws
+                fit_anchors(data.x_all, data.y_all)
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
         self._sample_generator = None
         self.filter_ = self._make_filter()

@@ -176,3 +176,57 @@ def test_downstream_amount_model_is_the_runs_classifier(compose_cfg):
     assert isinstance(model, KNeighborsClassifier) and model.n_neighbors == 7
     with pytest.raises(ValueError, match="resolved by genover's experiment"):
         CVAESampler(amount_model="downstream", amount_grid=[0, 1]).fit_resample(*toy())
+
+
+def test_ddpm_anchored_draws_stay_near_a_small_minority():
+    from genover import DDPMSampler
+
+    X, y = overlapping(n_minor=15)
+    truth = torch.as_tensor(np.random.default_rng(9).normal(1.2, 0.6, (400, 2)))
+    mmd = {}
+    for share in (0.0, 1.0):
+        sampler = DDPMSampler(
+            random_state=0,
+            numeric_transform="standard",
+            sampling_strategy={1: 400},
+            model={
+                "hidden": 64,
+                "depth": 2,
+                "steps": 100,
+                "sample_steps": 20,
+                "anchor_share": share,
+                "anchor_noise": 0.5,
+            },
+            trainer={"max_steps": 200},
+        )
+        Xr, _ = sampler.fit_resample(X, y)
+        mmd[share] = float(rbf_mmd(torch.as_tensor(Xr[len(X) :]), truth))
+    # measured: 0.026 anchored against 0.073 from pure noise
+    assert mmd[1.0] < 0.6 * mmd[0.0], mmd
+
+
+def test_anchored_draws_start_from_real_rows_of_their_own_class():
+    model = DDPM(
+        TabularLayout(2),
+        2,
+        hidden=8,
+        depth=1,
+        steps=50,
+        sample_steps=10,
+        anchor_share=1.0,
+        anchor_noise=0.05,
+    )
+
+    class ZeroNoise(torch.nn.Module):  # x0 estimate = x_t / sqrt(abar_t): no denoising pull
+        def forward(self, x, t, y):
+            return torch.zeros_like(x)
+
+    model.denoiser = ZeroNoise()
+    anchors = torch.tensor([[4.0, 4.0], [0.7, -1.3]])
+    model.fit_anchors(anchors, torch.tensor([0, 1]))
+    out = model.sample(50, 1, torch.Generator().manual_seed(0))
+    # noised to t = 2 of 50 and walked back: around the class-1 row (sd ~0.1), where a chain
+    # from pure noise would end far away (clipped at 6) and class 0's row is at (4, 4)
+    assert (out - anchors[1]).abs().max() < 0.6
+    assert torch.allclose(out.mean(dim=0), anchors[1], atol=0.1)
+    assert (out - anchors[1]).abs().max() > 0  # noised, not copied

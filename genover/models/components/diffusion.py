@@ -93,10 +93,15 @@ class GaussianDiffusion(nn.Module):
         generator: torch.Generator,
         steps: int = 50,
         eta: float = 0.0,
+        start: int | None = None,
     ) -> torch.Tensor:
-        """DDIM (Song et al. 2021) on ``steps`` evenly spaced timesteps; eta=0 is deterministic."""
+        """DDIM (Song et al. 2021) on ``steps`` evenly spaced timesteps; eta=0 is deterministic.
+
+        ``start`` < T - 1 begins the reverse chain at that timestep, with ``x_T`` holding
+        x_start (SDEdit, Meng et al. 2022: a noised real row denoised back)."""
+        first = self.num_steps - 1 if start is None else int(start)
         # Host-side integers: no per-step index tensor has to reach the device.
-        times = torch.linspace(self.num_steps - 1, 0, min(steps, self.num_steps)).round().long()
+        times = torch.linspace(first, 0, max(1, min(steps, first + 1))).round().long()
         times = times.tolist()
         x = x_T
         for i, step in enumerate(times):
