@@ -122,6 +122,7 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
     monkeypatch.setattr(generative, "proxy_minority_ap", lambda *a: 1.0)  # would choose 0
     path, _ = claims_csv
     fast = [o for o in FAST_GENERATOR if "amount_grid" not in o]
+    fast.append("sampler.amount_grid=[0.0,0.25,0.5,1.0]")
     cfg = compose_cfg(
         *fast,
         f"data=file:{path}",
