@@ -98,7 +98,12 @@ def tune_fold(
     settings = cfg.tune
     seed = int(cfg.seed) + index
     inner = subset(dataset, train)
-    check_folds(inner, int(settings.inner_folds), 1)
+    try:
+        check_folds(inner, int(settings.inner_folds), 1)
+    except ValueError as err:
+        cap = cfg.get("minority_cap")
+        hint = f" (minority_cap={cap} leaves that few: raise it)" if cap is not None else ""
+        raise ValueError(f"tune.inner_folds={settings.inner_folds}: {err}{hint}") from err
     space = search_space(cfg)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     trials = []

@@ -307,7 +307,8 @@ def cmd_ablation(args) -> None:
 
     cells = {}
     for regime in args.regimes:
-        frame = common_folds(load(out, regime, ["none", "smote", *variants]))
+        have = [v for v in variants if list((out / regime / v).glob("*.parquet"))]
+        frame = common_folds(load(out, regime, ["none", "smote", *have]))
         table = cell_table(frame)
         ranks = average_ranks(table)
         cells[regime] = (table, ranks, frame["split"].nunique())
@@ -315,10 +316,14 @@ def cmd_ablation(args) -> None:
         row = [v]
         for regime in args.regimes:
             table, ranks, _ = cells[regime]
+            if v not in table:
+                row += ["–"] * 4
+                continue
+            mean = table[v].mean()
             row += [
-                f"{table[v].mean():.4f}",
-                f"{table[v].mean() - table['none'].mean():+.4f}",
-                f"{table[v].mean() - table['smote'].mean():+.4f}",
+                f"{mean:.4f}",
+                f"{mean - table['none'].mean():+.4f}",
+                f"{mean - table['smote'].mean():+.4f}",
                 f"{ranks[v]:.2f}",
             ]
         lines.append("| " + " | ".join(row) + " |")

@@ -59,7 +59,7 @@ def test_run_fits_on_capped_folds_and_scores_the_full_test_folds(compose_cfg, tm
     fits = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(fits) == 4
     minority = set(np.flatnonzero(frame["y"] == "pos"))
-    for fit, (train, test) in zip(fits, splits, strict=True):
+    for fit, (train, _test) in zip(fits, splits, strict=True):
         ids = set(fit["ids"])
         assert len(ids & minority) == 5  # capped
         assert ids - minority == set(train) - minority  # every majority row of the fold

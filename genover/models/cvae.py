@@ -23,6 +23,8 @@ class CVAE(TabularGenerator):
     training row of that class is picked at random and z ~ N(mu(x), (``posterior_scale`` *
     sigma(x))^2). Posterior draws stay on the class's own support where the prior's mass can
     fall between classes (many prior draws of a small minority land among the majority).
+    The anchors are set after training (``fit_anchors``), so the ``val/mmd`` diagnostic
+    logged during training scores prior draws.
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class CVAE(TabularGenerator):
             rows = torch.nonzero(use & (labels == c)).flatten()
             if len(rows) == 0:
                 continue
+            mu, sigma = mu.to(self.device), sigma.to(self.device)  # if moved after the fit
             pick = torch.randint(len(mu), (len(rows),), generator=generator, device=self.device)
             z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
         return z

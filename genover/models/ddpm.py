@@ -33,7 +33,9 @@ class DDPM(TabularGenerator):
     instead of pure noise: the row is noised to timestep ``anchor_noise`` x T and denoised
     back (SDEdit, Meng et al. 2022) with DDIM over the same share of ``sample_steps``. The
     draws stay on the class's support (the diffusion analogue of the CVAE's posterior
-    draws); ``anchor_noise`` sets how far they may move from their anchors.
+    draws); ``anchor_noise`` sets how far they may move from their anchors. The anchors are
+    set after training, so the ``val/mmd`` diagnostic logged during training scores draws
+    from pure noise.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class DDPM(TabularGenerator):
             if pool is None or len(pool) == 0:
                 x0[rows] = 0.0
                 continue
+            pool = pool.to(self.device)  # if the module was moved after the fit
             pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
             x0[rows] = pool[pick]
         steps = self.hparams.steps

@@ -110,17 +110,22 @@ class ConfidenceFilter(NeighbourFilter):
         from sklearn.neighbors import KNeighborsClassifier
 
         y = np.asarray(y)
-        counts = np.bincount(y)
-        folds = int(min(self.folds, counts[counts > 0].min()))
+        self.classes_, counts = np.unique(y, return_counts=True)
+        # Classes of one row cannot be scored out of fold: they are left out of the
+        # cross-fitting (threshold 0, i.e. accept) and said so; the others keep theirs.
+        scored = counts >= 2
+        folds = int(min(self.folds, counts[scored].min())) if scored.any() else 0
         k = int(min(self.k, len(y) - len(y) // max(folds, 2) - 1))
         self.model_ = KNeighborsClassifier(n_neighbors=max(k, 1), weights="distance")
-        self.classes_ = np.unique(y)
         self.thresholds_ = {}
         if folds >= 2:
+            rows = np.isin(y, self.classes_[scored])
             cv = StratifiedKFold(folds, shuffle=True, random_state=0)
-            oof = cross_val_predict(self.model_, X, y, cv=cv, method="predict_proba")
-            for j, c in enumerate(self.classes_):
-                self.thresholds_[int(c)] = float(np.quantile(oof[y == c, j], self.quantile))
+            oof = cross_val_predict(self.model_, X[rows], y[rows], cv=cv, method="predict_proba")
+            for j, c in enumerate(self.classes_[scored]):
+                self.thresholds_[int(c)] = float(np.quantile(oof[y[rows] == c, j], self.quantile))
+        for c in self.classes_[~scored]:
+            log.warning("confidence filter: class %s has one row; its rows are not filtered.", c)
         self.model_.fit(X, y)
         return self
 

@@ -217,7 +217,23 @@ class GenerativeOverSampler(BaseOverSampler):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels.")
         return X, y, binarize_y
 
+    def _check_settings(self) -> None:
+        """Settings that cannot work together, rejected before any training."""
+        if self.filter_neighbors and self.filter_confidence:
+            raise ValueError(
+                "filter_neighbors and filter_confidence are two filters; set one of them to 0."
+            )
+        if isinstance(self.amount_model, str):
+            raise ValueError(
+                f"amount_model={self.amount_model!r}: pass an sklearn classifier or None; "
+                "'downstream' is resolved by genover's experiment (sampler.amount_model="
+                "downstream)."
+            )
+        if self.amount_grid is not None and self.val_fraction == 0:
+            raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
+
     def _fit_resample(self, X, y):
+        self._check_settings()
         start = time.perf_counter()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         codec = TableCodec().fit(X, self.categorical_features, self.integer_features)
@@ -230,8 +246,6 @@ class GenerativeOverSampler(BaseOverSampler):
             codes, codec.categorical, n_categories, codec.integer
         )
         settings = self._settings()
-        if self.amount_grid is not None and self.val_fraction == 0:
-            raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
         x = encoder.transform(codes)
         selecting = self.amount_grid is not None
         held = stratified_holdout(y_idx, self.val_fraction if selecting else 0.0, seed + 1)
@@ -265,10 +279,6 @@ class GenerativeOverSampler(BaseOverSampler):
         return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
 
     def _make_filter(self):
-        if self.filter_neighbors and self.filter_confidence:
-            raise ValueError(
-                "filter_neighbors and filter_confidence are two filters; set one of them to 0."
-            )
         if self.filter_confidence:
             return ConfidenceFilter(float(self.filter_confidence))
         if self.filter_neighbors:
@@ -325,11 +335,6 @@ class GenerativeOverSampler(BaseOverSampler):
         pool = {c: self._draw_model_rows(n, c, generator) for c, n in full.items() if n > 0}
         train = (data.x_all.numpy(), data.y_all.numpy())
         model = self.amount_model
-        if isinstance(model, str):
-            raise ValueError(
-                f"amount_model={model!r}: pass an sklearn classifier or None; 'downstream' is "
-                "resolved by genover's experiment (sampler.amount_model=downstream)."
-            )
         scores = {}
         for fraction in sorted(float(a) for a in self.amount_grid):
             extra = [(rows[: int(round(fraction * len(rows)))], c) for c, rows in pool.items()]

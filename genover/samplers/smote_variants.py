@@ -87,6 +87,12 @@ class SmoteVariants(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         cls = self._oversampler_class()
+        reserved = sorted({"proportion", "random_state"} & set(self.params or {}))
+        if reserved:
+            raise ValueError(
+                f"params {reserved} are set by genover: use sampling_strategy and random_state "
+                "instead."
+            )
         targets = {c: n for c, n in self.sampling_strategy_.items() if n > 0}
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) != 2:
@@ -101,7 +107,9 @@ class SmoteVariants(BaseOverSampler):
             return X, y
         gap = int(counts.max() - counts.min())
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        sampler = cls(proportion=requested / gap, random_state=seed, **(self.params or {}))
+        # The library floors gap * proportion; half a row more makes the floor the request.
+        proportion = (requested + 0.5) / gap if requested < gap else 1.0
+        sampler = cls(proportion=proportion, random_state=seed, **(self.params or {}))
         X_new, y_new = sampler.sample(np.asarray(X, dtype=float), np.asarray(y))
         n = len(y)
         if not (np.array_equal(y_new[:n], y) and np.allclose(X_new[:n], X)):

@@ -230,3 +230,14 @@ def test_anchored_draws_start_from_real_rows_of_their_own_class():
     assert (out - anchors[1]).abs().max() < 0.6
     assert torch.allclose(out.mean(dim=0), anchors[1], atol=0.1)
     assert (out - anchors[1]).abs().max() > 0  # noised, not copied
+
+
+def test_confidence_filter_keeps_scoring_when_one_class_has_a_single_row(caplog):
+    X, y = overlapping()
+    X = np.vstack([X, [[5.0, -5.0]]])
+    y = np.r_[y, 2]  # a third class with one row: not scorable out of fold
+    filt = ConfidenceFilter(quantile=0.2, k=10, folds=5).fit(X, y)
+    assert set(filt.thresholds_) == {0, 1} and filt.thresholds_[1] > 0
+    assert "class 2 has one row" in caplog.text
+    ok, _ = filt.badness(np.array([[-1.5, -1.0]]), 1)
+    assert not ok[0]  # class 1 is still filtered

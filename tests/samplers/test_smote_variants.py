@@ -71,3 +71,20 @@ def test_config_option_builds_the_named_oversampler(compose_cfg):
     assert isinstance(sampler, SmoteVariants)
     assert sampler.get_params()["name"] == "polynom_fit_SMOTE_star"
     assert sampler.get_params()["random_state"] == 4
+
+
+def test_requested_count_survives_the_librarys_rounding():
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (200, 3)), rng.normal(1.5, 0.5, (100, 3))])
+    y = np.r_[np.zeros(200, int), np.ones(100, int)]
+    # 0.645 x 200 = 129 minority rows: 29 new, where 100 x 0.29 floors to 28 in the library
+    _, yr = SmoteVariants(name="ProWSyn", sampling_strategy=0.645, random_state=0).fit_resample(
+        X, y
+    )
+    assert np.bincount(yr).tolist() == [200, 129]
+
+
+def test_reserved_params_are_rejected():
+    X, y = data()
+    with pytest.raises(ValueError, match="set by genover"):
+        SmoteVariants(params={"proportion": 0.5}).fit_resample(X, y)
