@@ -34,6 +34,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# The dev benchmark protocol (scripts/run_dev_protocol.sh; results in BENCHMARKS.md).
+bench: install
+	bash scripts/run_dev_protocol.sh
+
 lint: install
 	$(BIN)/ruff check genover tests scripts
 
