@@ -197,11 +197,13 @@ def markdown(table: pd.DataFrame) -> str:
         "dataset",
         "method",
         "detection_auc",
+        "dcr_ratio",
         "tstr_ap",
         "fit_seconds",
-        "epochs",
+        "epochs",  # passes over the training rows
         "stop",
-    ]  # epochs: passes
+        "minority_share",
+    ]
     lines = ["| " + " | ".join(cols) + " |", "|---" * len(cols) + "|"]
     for _, r in table.iterrows():
         cells = []
