@@ -172,7 +172,7 @@ def test_amount_selection_scores_on_rows_the_generator_never_saw(monkeypatch):
     X, y = toy()
     calls, seen = [], {}
 
-    def spy_proxy(train, extra, held_out):
+    def spy_proxy(train, extra, held_out, model=None):
         calls.append((train, extra, held_out))
         fraction = sum(len(r) for r, _ in extra) / 260
         return 1.0 - (fraction - 0.5) ** 2  # 0.5 is the unique best
