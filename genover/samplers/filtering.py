@@ -14,19 +14,18 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
 
 
-class NeighbourFilter:
-    """Scores synthetic rows by the share of other-class rows among their k nearest real rows.
+class RedrawFilter:
+    """The shared mechanism of the synthetic-row filters: draw, judge, redraw, fall back.
 
-    It counts what it did since the last :meth:`reset_counts`: rows drawn, rows accepted,
-    and rejected rows used to fill a shortfall (:meth:`outcome`), so that a run whose
-    filter fell back is visible as such.
+    A subclass fits itself on the real rows (``fit``) and judges synthetic rows
+    (``badness``: an accepted mask and a score, lower is better). It counts what it did since
+    the last :meth:`reset_counts`: rows drawn, rows accepted, and rejected rows used to fill a
+    shortfall (:meth:`outcome`), so that a run whose filter fell back is visible as such.
     """
 
-    description = "neighbour filter"
+    description = "filter"
 
-    def __init__(self, k: int = 5, threshold: float = 0.5):
-        self.k = k
-        self.threshold = threshold
+    def __init__(self):
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -40,22 +39,13 @@ class NeighbourFilter:
             "filter_filled_rows": self.filled_,
         }
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> NeighbourFilter:
-        self.y_ = np.asarray(y)
-        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(X))).fit(X)
-        return self
-
-    def other_class_share(self, rows: np.ndarray, label: int) -> np.ndarray:
-        return other_class_share(self.nn_, self.y_, rows, label)
-
     def badness(self, rows: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
         """(accepted mask, a score where lower is better) of synthetic ``rows``."""
-        share = self.other_class_share(rows, label)
-        return share <= self.threshold, share
+        raise NotImplementedError
 
     def select(self, draw: Callable[[int], np.ndarray], n: int, label: int) -> np.ndarray:
-        """Exactly ``n`` rows from ``draw(m)``: those at or under the threshold, drawn in
-        rounds; if rounds run out, the rejected rows with the lowest shares fill the rest."""
+        """Exactly ``n`` rows from ``draw(m)``: the accepted ones, drawn in rounds; if rounds
+        run out, the rejected rows with the lowest badness fill the rest."""
         kept, rejected, shares = [], [], []
         have, ask = 0, n
         for _ in range(MAX_ROUNDS):
@@ -85,7 +75,31 @@ class NeighbourFilter:
         return np.vstack([*kept, np.vstack(rejected)[order]])
 
 
-class ConfidenceFilter(NeighbourFilter):
+class NeighbourFilter(RedrawFilter):
+    """Scores synthetic rows by the share of other-class rows among their k nearest real rows;
+    a share above ``threshold`` rejects the row."""
+
+    description = "neighbour filter"
+
+    def __init__(self, k: int = 5, threshold: float = 0.5):
+        self.k = k
+        self.threshold = threshold
+        super().__init__()
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> NeighbourFilter:
+        self.y_ = np.asarray(y)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(X))).fit(X)
+        return self
+
+    def other_class_share(self, rows: np.ndarray, label: int) -> np.ndarray:
+        return other_class_share(self.nn_, self.y_, rows, label)
+
+    def badness(self, rows: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+        share = self.other_class_share(rows, label)
+        return share <= self.threshold, share
+
+
+class ConfidenceFilter(RedrawFilter):
     """Keeps synthetic rows of class c that a classifier of the real rows scores as c at
     least as confidently as most real rows of c are scored out of fold.
 
@@ -102,8 +116,8 @@ class ConfidenceFilter(NeighbourFilter):
     description = "confidence filter"
 
     def __init__(self, quantile: float = 0.1, k: int = 10, folds: int = 5):
-        self.quantile, self.folds = quantile, folds
-        super().__init__(k=k)
+        self.quantile, self.k, self.folds = quantile, k, folds
+        super().__init__()
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> ConfidenceFilter:
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
