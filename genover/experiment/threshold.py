@@ -17,28 +17,40 @@ from genover.data import Dataset
 from genover.evaluation.metrics import align_proba
 from genover.evaluation.threshold import best_threshold
 from genover.experiment.config import Method
-from genover.experiment.pipeline import fit_pipeline, fold_pipeline
+from genover.experiment.pipeline import fit_fold
 
 
-def tuned_threshold(
-    dataset: Dataset, method: Method, cfg: DictConfig, train: np.ndarray, index: int
-) -> float | None:
-    """The minority threshold chosen on an inner validation split of the training fold."""
+def tuned_thresholds(
+    dataset: Dataset,
+    method: Method,
+    cfg: DictConfig,
+    train: np.ndarray,
+    index: int,
+    classifiers: dict | None = None,
+) -> dict[str, float | None]:
+    """Per classifier (``classifiers``, as in :func:`fit_fold`): the minority threshold
+    chosen on an inner validation split of the training fold, None where it is not tuned.
+    The sampler is fitted once on the inner rows and feeds every classifier."""
+    names = list(classifiers or {"classifier": None})
     settings = cfg.evaluation.threshold
     if dataset.n_classes != 2 or not settings.tune:
-        return None
+        return dict.fromkeys(names)
     y = dataset.y[train]
     split = StratifiedShuffleSplit(
         1, test_size=float(settings.val_fraction), random_state=int(cfg.seed) + index
     )
     inner, val = next(split.split(dataset.X[train], y))
     if np.bincount(y[val], minlength=2).min() < 1 or np.bincount(y[inner]).min() < 2:
-        return None
-    pipe, _ = fold_pipeline(dataset, method, cfg)
-    fit_pipeline(pipe, dataset.X[train][inner], y[inner], int(cfg.seed) + index)
-    pos = dataset.minority_class
-    proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
-    cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
-    return best_threshold(
-        (y[val] == pos).astype(int), proba, settings.objective, float(cfg.evaluation.beta), cost
+        return dict.fromkeys(names)
+    fitted, _, _ = fit_fold(
+        dataset, method, cfg, dataset.X[train][inner], y[inner], int(cfg.seed) + index, classifiers
     )
+    pos = dataset.minority_class
+    cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
+    truth = (y[val] == pos).astype(int)
+    beta = float(cfg.evaluation.beta)
+    out = {}
+    for name, (pipe, _) in fitted.items():
+        proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
+        out[name] = best_threshold(truth, proba, settings.objective, beta, cost)
+    return out
