@@ -81,3 +81,42 @@ class RecordingMLP(MLPClassifier):
         if eval_set is not None:
             _record(self.log_path, "eval_set", eval_set[0], exact=True)
         return super().fit(X, y, eval_set=eval_set)
+
+
+def spy_on_fold_pipelines(monkeypatch) -> list[dict]:
+    """Record, in call order, every fit of a fold pipeline's sampler and classifier and every
+    classifier prediction, as ``{"method", "step", "classifier", "X"}`` entries (``X`` as the
+    step received it; with ``transform=none`` column 0 keeps a row id column intact).
+
+    The spy wraps the estimators of each pipeline that ``fold_pipeline`` builds, so the
+    samplers and classifiers that fit nested models of their own are not mistaken for them.
+    """
+    from genover.experiment import pipeline
+
+    calls: list[dict] = []
+    build_pipeline = pipeline.fold_pipeline
+
+    def spied(dataset, method, cfg, log_name=None, log_dir=None, classifier=None):
+        pipe, capture = build_pipeline(dataset, method, cfg, log_name, log_dir, classifier)
+        node = cfg.classifier if classifier is None else classifier
+        name = str(node["_target_"]).rsplit(".", 1)[-1]
+        sampler, clf = pipe.named_steps["sampler"], pipe.named_steps["classifier"]
+
+        def wrap(obj, attr, step):
+            original = getattr(obj, attr)
+
+            def recording(X, *args, **kwargs):
+                calls.append(
+                    {"method": method.name, "step": step, "classifier": name, "X": np.asarray(X)}
+                )
+                return original(X, *args, **kwargs)
+
+            setattr(obj, attr, recording)
+
+        wrap(sampler, "fit_resample", "sampler")
+        wrap(clf, "fit", "classifier")
+        wrap(clf, "predict_proba", "predict")
+        return pipe, capture
+
+    monkeypatch.setattr(pipeline, "fold_pipeline", spied)
+    return calls

@@ -68,3 +68,82 @@ def test_run_fits_on_capped_folds_and_scores_the_full_test_folds(compose_cfg, tm
     records = result["folds"]
     assert [r["n_test"] for r in records] == [len(test) for _, test in splits]  # untouched
     assert [r["n_train"] for r in records] == [len(train) - 25 for train, _ in splits]
+
+
+def test_capped_rows_are_the_same_for_every_sampler_and_classifier(
+    compose_cfg, tmp_path, monkeypatch
+):
+    """A generator, SMOTE, ROSE and no resampling, each feeding two classifiers: every one is
+    fitted on the same capped training rows per fold, and scores the whole test fold."""
+    from tests.conftest import FAST_GENERATOR
+    from tests.spies import spy_on_fold_pipelines
+
+    rng = np.random.default_rng(0)
+    n = 160
+    frame = pd.DataFrame({"row_id": np.arange(n), "a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["y"] = np.where(np.arange(n) % 4 == 0, "pos", "neg")  # 40 minority rows
+    path = tmp_path / "ids.csv"
+    frame.to_csv(path, index=False)
+    calls = spy_on_fold_pipelines(monkeypatch)
+    cfg = compose_cfg(
+        f"data=file:{path}",
+        "target=y",
+        "folds=3",
+        "repeats=1",
+        "minority_cap=6",
+        "sampler=cvae",
+        *FAST_GENERATOR,
+        "baselines=[none,smote,rose]",
+        "classifier=lr",
+        "classifiers=[xgboost]",
+        "classifiers.xgboost.n_estimators=5",
+        "evaluation.threshold.tune=false",
+        "evaluation.quality=false",
+        "transform=none",
+    )
+    result = run(cfg)
+    assert all(m["status"] == "ok" for m in result["methods"].values()), result["methods"]
+    data = load_dataset(f"file:{path}", target="y")
+    splits = list(
+        RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=0).split(data.X, data.y)
+    )
+    minority = set(np.flatnonzero(frame["y"] == "pos"))
+    methods = ["cvae", "none", "smote", "rose"]
+
+    def ids(X):
+        return {int(v) for v in X[:, 0]}
+
+    def calls_of(method, step, classifier=None):
+        return [
+            c["X"]
+            for c in calls
+            if c["method"] == method
+            and c["step"] == step
+            and (classifier is None or c["classifier"] == classifier)
+        ]
+
+    sampled = {m: calls_of(m, "sampler") for m in methods}
+    fitted = {m: [ids(X) for X in sampled[m]] for m in methods}
+    for m in methods:
+        assert len(fitted[m]) == 3, m  # one sampler fit per fold
+    for fold, (train, _test) in enumerate(splits):
+        rows = fitted["none"][fold]
+        assert len(rows & minority) == 6 and rows - minority == set(train) - minority
+        assert rows <= set(train)
+        for m in methods:
+            assert fitted[m][fold] == rows, (m, fold)  # the same capped rows for every sampler
+    for m in methods:
+        lr = calls_of(m, "classifier", "LogisticRegression")
+        xgb = calls_of(m, "classifier", "XGBoostClassifier")
+        assert len(lr) == len(xgb) == 3
+        for fold in range(3):
+            np.testing.assert_array_equal(lr[fold], xgb[fold])  # the same (resampled) rows
+            real = sampled[m][fold]  # the sampler keeps its input rows first
+            np.testing.assert_array_equal(lr[fold][: len(real)], real)
+        for clf in ("LogisticRegression", "XGBoostClassifier"):
+            scored = [ids(X) for X in calls_of(m, "predict", clf)]
+            assert scored == [set(test) for _, test in splits], (m, clf)  # whole test folds
+    cells = pd.DataFrame(result["folds"])
+    assert set(cells["classifier"]) == {"lr", "xgboost"}
+    assert (cells["minority_train"] == 6).all()
+    assert cells.groupby("fold")["n_test"].nunique().eq(1).all()

@@ -105,13 +105,10 @@ class GradientBoostingBase(ClassifierMixin, BaseEstimator):
                 f"one class ({self.classes_[0]!r})."
             )
         if sample_weight is not None:
+            # one weight per row, non-negative and not all zero
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-            if not np.any(sample_weight > 0):
-                raise ValueError(
-                    "sample_weight is zero for every row; give some rows a positive weight."
-                )
         self.categorical_idx_ = self._categorical_idx(X.shape[1])
         self.categories_ = {
             int(j): np.unique(X[~np.isnan(X[:, j]), j]) for j in self.categorical_idx_

@@ -9,6 +9,7 @@ import pytest
 
 from genover.evaluation.quality import (
     _distance_blocks,
+    closeness,
     copy_rates,
     majority_neighbour_rate,
     prdc,
@@ -133,3 +134,52 @@ def test_exact_copies_are_exact_in_many_dimensions():
     real = np.random.default_rng(4).normal(3, 2, (2000, 50))
     copies = copy_rates(real, real[:500])
     assert copies["exact_copy_rate"] == 1.0 and copies["dcr_median"] == 0.0
+
+
+def test_closeness_by_hand_on_a_line():
+    # Real majority 0, 10; real minority 4, 6, 7, whose nearest-neighbour distances are
+    # 2, 1, 1 (median 1). Synthetic minority rows:
+    #   4      an exact copy of real 4          -> 0 to the minority, nearest real is minority
+    #   5.5    between 4 and 6                  -> 0.5, nearest real 6 (minority)
+    #   9      past 7, but 10 is nearer         -> 2 to the minority, nearest real 10 (majority)
+    #   6.001  a near copy, not an exact one    -> 0.001, nearest real 6 (minority)
+    # Median distance to the real minority: (0.001 + 0.5) / 2 = 0.2505; ratio 0.2505 / 1.
+    real = np.array([[0.0], [10.0], [4.0], [6.0], [7.0]])
+    y_real = np.array([0, 0, 1, 1, 1])
+    fake = np.array([[4.0], [5.5], [9.0], [6.001]])
+    got = closeness(real, y_real, fake, np.ones(4, int))
+    assert got == pytest.approx(
+        {"closest_record_ratio": 0.2505, "exact_copy_share": 1 / 4, "other_class_share": 1 / 4}
+    )
+
+
+def test_closeness_by_hand_in_the_plane_is_euclidean():
+    # Real minority (0,0), (3,4), (6,8): each row's nearest other one is 5 away (median 5).
+    # Synthetic (4.5,6) is midway between (3,4) and (6,8): 2.5 from both (Manhattan: 3.5);
+    # (0,0) is a copy. Median (2.5 + 0) / 2 = 1.25, ratio 1.25 / 5.
+    real = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [-20.0, -20.0], [20.0, 20.0]])
+    y_real = np.array([1, 1, 1, 0, 0])
+    fake = np.array([[4.5, 6.0], [0.0, 0.0]])
+    got = closeness(real, y_real, fake, np.array([1, 1]))
+    assert got == pytest.approx(
+        {"closest_record_ratio": 0.25, "exact_copy_share": 1 / 2, "other_class_share": 0.0}
+    )
+    assert closeness(real, y_real, fake[:0], np.array([], int)) == {}
+
+
+def test_closeness_flags_exact_copies_in_many_dimensions_in_linear_memory():
+    rng = np.random.default_rng(4)
+    real = rng.normal(3, 2, (4000, 30))
+    y_real = (np.arange(4000) % 5 == 0).astype(int)
+    minority = real[y_real == 1]  # 800 rows
+    fake = np.vstack([minority[:300], minority + 0.3])  # 300 exact copies, 800 shifted rows
+    y_fake = np.ones(len(fake), int)
+    tracemalloc.start()
+    try:
+        got = closeness(real, y_real, fake, y_fake)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 4,000 x 1,100 distances alone would be 35 MiB; the inputs are 1.2 MiB
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    assert got["exact_copy_share"] == pytest.approx(300 / len(fake))

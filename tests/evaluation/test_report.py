@@ -131,3 +131,67 @@ def test_report_needs_finished_runs(tmp_path):
         build_report(collect_runs(tmp_path))
     with pytest.raises(ValueError, match="is not a directory"):
         collect_runs(tmp_path / "missing")
+
+
+def test_report_on_a_scarcity_sweep_adds_the_curve(compose_cfg, tmp_path):
+    """Two caps x two datasets, a generator and three classical samplers feeding two
+    classifiers: the report adds the curve; its main tables use all rows."""
+    from genover.experiment import run
+    from tests.conftest import FAST_GENERATOR
+
+    sweep = tmp_path / "sweep"
+    job = 0
+    for data in ("synthetic:n300:d5:ir8", "synthetic:n240:d4:ir5"):
+        for cap in ("10", "null"):
+            cfg = compose_cfg(
+                f"data={data}",
+                f"minority_cap={cap}",
+                "sampler=cvae",
+                *FAST_GENERATOR,
+                "baselines=[none,smote,rose]",
+                "classifiers=[knn]",
+                "evaluation.threshold.tune=false",
+                "evaluation.plots=false",
+                "evaluation.quality=false",
+            )
+            run(cfg, sweep / str(job))
+            job += 1
+    report = write_report(sweep)
+
+    assert (sweep / "scarcity_curve.png").stat().st_size > 5000
+    table = pd.read_csv(sweep / "scarcity.csv")
+    assert sorted(table["cap"].astype(str).unique()) == ["10", "all"]
+    assert len(table) == 2 * 4 and (table["n_datasets"] == 2).all()
+    text = (sweep / "report.md").read_text()
+    assert "## Scarcity curve" in text and "![scarcity curve](scarcity_curve.png)" in text
+    assert text.count("### cap ") == 2 and "### cap 10 (" in text and "### cap all (" in text
+    assert "**Crossover:**" in text
+
+    # the fold rows, read back by hand: each dataset's mean over folds and both classifiers
+    folds = []
+    for job in range(4):
+        frame = pd.read_csv(sweep / str(job) / "folds.csv")
+        metrics = json.loads((sweep / str(job) / "metrics.json").read_text())
+        frame["dataset"] = metrics["dataset"]["name"]
+        frame["cap"] = metrics["cv"]["minority_cap"]
+        folds.append(frame)
+    folds = pd.concat(folds)
+    assert set(folds["classifier"]) == {"lr", "knn"}
+    means = folds.groupby(["cap", "dataset", "method"], dropna=False)["ap"].mean()
+    uncapped = means[means.index.get_level_values("cap").isna()].droplevel("cap").unstack()
+    capped = means.loc[10].unstack()
+    assert report.cap == "all"
+    pd.testing.assert_frame_equal(
+        report.scores.sort_index(axis=1), uncapped.sort_index(axis=1), check_names=False
+    )
+    assert not np.allclose(capped.to_numpy(), uncapped.to_numpy())  # the caps differ
+    at_ten = table[table["cap"].astype(str) == "10"].set_index("method")
+    assert at_ten["mean"].to_dict() == pytest.approx(capped.mean().to_dict())
+    assert at_ten.loc["cvae", "vs_none"] == pytest.approx((capped["cvae"] - capped["none"]).mean())
+    assert report.scarcity.comparisons[0].minority_rows == 10
+    assert report.scarcity.generators == ["cvae"]
+    # closeness beside AP: ROSE adds noise to real rows, so no exact copies
+    assert at_ten.loc["rose", "exact_copy_share"] == 0 and np.isnan(
+        at_ten.loc["none", "exact_copy_share"]
+    )
+    assert at_ten.loc["smote", "closest_record_ratio"] > 0
