@@ -219,9 +219,7 @@ def row_origins(sampler, X: pd.DataFrame, y: pd.Series, X_res, y_res) -> np.ndar
     keys_out = _row_keys(X_res, y_res, X)
     rank_in = pd.Series(keys_in).groupby(keys_in).cumcount().to_numpy()
     rank_out = pd.Series(keys_out).groupby(keys_out).cumcount().to_numpy()
-    lookup = pd.Series(
-        np.arange(len(keys_in)), index=pd.MultiIndex.from_arrays([keys_in, rank_in])
-    )
+    lookup = pd.Series(np.arange(len(keys_in)), index=pd.MultiIndex.from_arrays([keys_in, rank_in]))
     found = lookup.reindex(pd.MultiIndex.from_arrays([keys_out, rank_out]))
     return found.fillna(-1).to_numpy(dtype=np.int64)
 

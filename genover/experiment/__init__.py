@@ -9,6 +9,7 @@ from genover.experiment.config import (
     experiment_methods,
     load_configured_dataset,
     sampler_config_names,
+    validate_config,
 )
 from genover.experiment.crossval import (
     MethodResult,
@@ -35,4 +36,5 @@ __all__ = [
     "model_space",
     "run",
     "sampler_config_names",
+    "validate_config",
 ]

@@ -63,7 +63,7 @@ def evaluate_method(
     folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
     for index, (train, test) in enumerate(splits):
         repeat, fold = divmod(index, folds)
-        threshold = tuned_threshold(dataset, method, cfg, train, index)
+        threshold, tuning = tuned_threshold(dataset, method, cfg, train, index)
         pipe, capture = fold_pipeline(
             dataset, method, cfg, f"{method.name}_r{repeat}_f{fold}", log_dir
         )
@@ -73,7 +73,7 @@ def evaluate_method(
         scores = score_probabilities(
             dataset.y[test], proba, dataset.minority_classes, beta, threshold
         )
-        outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **fit_record}
+        outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **fit_record, **tuning}
         result.records.append(
             {
                 "method": method.name,

@@ -9,6 +9,8 @@ here and the pipeline is fitted through :func:`fit_pipeline`.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -19,26 +21,53 @@ from genover.evaluation.threshold import best_threshold
 from genover.experiment.config import Method
 from genover.experiment.pipeline import fit_pipeline, fold_pipeline
 
+log = logging.getLogger(__name__)
+
+
+MIN_CLASS_ROWS = 3  # per class in the training fold: 2 to fit the inner pipeline, 1 to validate
+KEY = "threshold.tuning"
+
 
 def tuned_threshold(
     dataset: Dataset, method: Method, cfg: DictConfig, train: np.ndarray, index: int
-) -> float | None:
-    """The minority threshold chosen on an inner validation split of the training fold."""
+) -> tuple[float | None, dict]:
+    """The minority threshold chosen on an inner validation split of the training fold, and
+    what was done (``{"threshold.tuning": "tuned"}``, or ``"skipped: <why>"`` when the
+    fold's classes are too small to split: the guard runs before the split)."""
     settings = cfg.evaluation.threshold
     if dataset.n_classes != 2 or not settings.tune:
-        return None
+        return None, {}
     y = dataset.y[train]
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < MIN_CLASS_ROWS:
+        small = dataset.class_names[int(np.argmin(counts))]
+        return None, _skipped(
+            f"the training fold holds {counts.min()} row(s) of class {small!r}; tuning needs "
+            f"{MIN_CLASS_ROWS} (2 to fit, 1 to validate)"
+        )
     split = StratifiedShuffleSplit(
         1, test_size=float(settings.val_fraction), random_state=int(cfg.seed) + index
     )
-    inner, val = next(split.split(dataset.X[train], y))
+    try:
+        inner, val = next(split.split(dataset.X[train], y))
+    except ValueError as err:  # e.g. a validation share smaller than the number of classes
+        return None, _skipped(f"the inner split failed ({err})")
     if np.bincount(y[val], minlength=2).min() < 1 or np.bincount(y[inner]).min() < 2:
-        return None
+        return None, _skipped(
+            f"val_fraction={float(settings.val_fraction)} leaves a class with too few rows "
+            "on one side of the inner split"
+        )
     pipe, _ = fold_pipeline(dataset, method, cfg)
     fit_pipeline(pipe, dataset.X[train][inner], y[inner], int(cfg.seed) + index)
     pos = dataset.minority_class
     proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
     cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
-    return best_threshold(
+    threshold = best_threshold(
         (y[val] == pos).astype(int), proba, settings.objective, float(cfg.evaluation.beta), cost
     )
+    return threshold, {KEY: "tuned"}
+
+
+def _skipped(why: str) -> dict:
+    log.info("threshold tuning skipped: %s", why)
+    return {KEY: f"skipped: {why}"}
