@@ -256,7 +256,5 @@ def format_table(payload: dict) -> str:
     lines = [
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]
     ]
-    title = (
-        f"{payload['dataset']['name']} (minority AP first; mean±std over folds, sample std n-1)"
-    )
+    title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds, sample std n-1)"
     return "\n".join([title, *lines])
