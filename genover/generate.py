@@ -246,7 +246,7 @@ def augmented_table(
     order, then the new rows (``is_synthetic=True``); and the row counts for the manifest."""
     kept = np.sort(origin[origin >= 0])
     real = features.iloc[kept].reset_index(drop=True)
-    real[labels.name] = labels.iloc[kept].to_numpy()
+    real[labels.name] = labels.iloc[kept].reset_index(drop=True)
     new = origin < 0
     out = X_res if isinstance(X_res, pd.DataFrame) else pd.DataFrame(np.asarray(X_res))
     synthetic = out.iloc[np.flatnonzero(new)].reset_index(drop=True)

@@ -94,11 +94,12 @@ def test_ctrl_c_prints_a_message_and_exits_130(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even if we ignore it
     )
     deadline = time.time() + 120
-    while not (tmp_path / "out" / "tensorboard").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)  # inside the generator's training loop
+    while not (tmp_path / "out" / ".hydra").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(3.0)  # the job has started: inside the generator's (Lightning) training loop
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
