@@ -1,9 +1,12 @@
 """``genover-generate``: fit a sampler on a dataset and write the augmented table.
 
-The output keeps the original column names, dtypes and category labels, adds an
-``is_synthetic`` column, and is written atomically (a temporary file, then a rename) as
-Parquet, CSV or ``.npz`` by its extension. A JSON manifest beside it records the config,
-seed, genover version, input SHA-256, class counts and training time.
+Every output row is mapped to its origin (:func:`row_origins`): the real rows are the input
+table's own rows, exactly as read, and rows that a cleaning or under-sampler removed are
+dropped and counted; the rest are new and flagged ``is_synthetic``. The output keeps the
+original column names, dtypes and category labels, and is written atomically (a temporary
+file, then a rename) as Parquet, CSV or ``.npz`` by its extension. A JSON manifest beside it
+records the config, seed, genover version, input SHA-256, class and row counts, column types
+and training time.
 """
 
 from __future__ import annotations
