@@ -12,7 +12,7 @@ STAMP := $(VENV)/.genover-installed
 # The CPU build of torch lies on this kind of machine's disk; a plain `torch` would pull CUDA.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-dev-protocol clean
 
 install: $(STAMP)
 
@@ -34,8 +34,12 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# The dev benchmark protocol (scripts/run_dev_protocol.sh; results in BENCHMARKS.md).
+# The scarcity curve on the confirm and dev suites (scripts/run_scarcity.sh; results in
+# benchmarks/scarcity/ and BENCHMARKS.md). The older dev protocol: make bench-dev-protocol.
 bench: install
+	bash scripts/run_scarcity.sh
+
+bench-dev-protocol: install
 	bash scripts/run_dev_protocol.sh
 
 lint: install

@@ -119,3 +119,46 @@ def plot_cd_diagram(ranks: dict[str, float], cd: float, path: Path, title: str):
                 cliques.append((i, j))
     fig.suptitle(title, fontsize=9)
     _save(fig, path)
+
+
+def plot_panels(
+    panels: dict,
+    path: Path,
+    xlabel: str,
+    ylabel: str,
+    highlight: list[str] | None = None,
+):
+    """One line chart per panel (title -> frame with x labels as index and one column per
+    line), sharing the y axis; lines named in ``highlight`` are drawn solid and thick."""
+    n = len(panels)
+    cols = min(4, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), sharey=True)
+    axes = np.atleast_1d(axes).ravel()
+    highlight = set(highlight or [])
+    for ax, (title, frame) in zip(axes, panels.items(), strict=False):
+        x = np.arange(len(frame.index))
+        for column in frame.columns:
+            strong = column in highlight
+            ax.plot(
+                x,
+                frame[column].to_numpy(dtype=float),
+                marker="o",
+                lw=2.2 if strong else 1.0,
+                ls="-" if strong else "--",
+                ms=4,
+                label=column,
+            )
+        ax.set_xticks(x, [str(i) for i in frame.index])
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[n:]:
+        ax.axis("off")
+    axes[0].set_ylabel(ylabel)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.tight_layout()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=9, fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # keeps the legend below the panels
+    plt.close(fig)

@@ -112,6 +112,41 @@ def copy_rates(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     }
 
 
+def closeness(
+    real: np.ndarray, y_real: np.ndarray, fake: np.ndarray, y_fake: np.ndarray
+) -> dict[str, float]:
+    """How close the synthetic rows stay to the real training rows (linear memory):
+
+    - ``closest_record_ratio``: per class that received rows, the median distance from a
+      synthetic row to its nearest real row of that class, over the median distance from
+      each of those real rows to its nearest other one; averaged over the classes (1 means
+      as far as real rows lie from each other, 0 means copies);
+    - ``exact_copy_share``: the share of synthetic rows equal to some real row;
+    - ``other_class_share``: the share of synthetic rows whose nearest real row belongs to
+      another class.
+    """
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    y_real, y_fake = np.asarray(y_real), np.asarray(y_fake)
+    if not len(fake):
+        return {}
+    nearest = NearestNeighbors(n_neighbors=1).fit(real).kneighbors(fake)[1][:, 0]
+    exact = np.linalg.norm(fake - real[nearest], axis=1) < 1e-8  # exact, not |a|²-2ab+|b|²
+    ratios = []
+    for label in np.unique(y_fake):
+        own = real[y_real == label]
+        if len(own) < 2:
+            continue
+        rows = fake[y_fake == label]
+        to_real = NearestNeighbors(n_neighbors=1).fit(own).kneighbors(rows)[0][:, 0]
+        spacing = np.median(_kth_radius(own, 1))
+        ratios.append(np.median(to_real) / spacing if spacing > 0 else np.nan)
+    return {
+        "closest_record_ratio": float(np.nanmean(ratios)) if ratios else float("nan"),
+        "exact_copy_share": float(exact.mean()),
+        "other_class_share": float(np.mean(y_real[nearest] != y_fake)),
+    }
+
+
 def other_class_share(
     neighbours: NearestNeighbors, y_real: np.ndarray, rows: np.ndarray, label
 ) -> np.ndarray:

@@ -17,6 +17,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from genover.evaluation.scarcity import (
+    ScarcityCurve,
+    cap_label,
+    cap_order,
+    comparisons_frame,
+    plot_scarcity_curve,
+    render_scarcity,
+    scarcity_curve,
+)
 from genover.evaluation.stats import average_ranks, compare_to_baseline, friedman, nemenyi_cd
 
 log = logging.getLogger(__name__)
@@ -28,9 +37,11 @@ class SweepRuns:
     """Fold scores of the finished runs, plus the runs that failed or have not finished."""
 
     folds: pd.DataFrame
+    samplers: dict[str, str] = field(default_factory=dict)  # method -> sampler _target_
     failed: list[dict] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     finished: int = 0
+    shared_fit: bool = False  # runs trained several classifiers on one sampler fit per fold
 
 
 def _natural(path: Path) -> list:
@@ -81,7 +92,7 @@ def collect_runs(root: Path) -> SweepRuns:
             )
     if frames:
         folds = pd.concat(frames, ignore_index=True)
-        keys = ["dataset", "classifier", "seed", "method", "repeat", "fold"]
+        keys = ["dataset", "classifier", "seed", "cap", "method", "repeat", "fold"]
         runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
     return runs
 
@@ -128,9 +139,19 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
             raise UnreadableJob("folds.csv lacks the method, repeat and fold columns")
         folds["dataset"] = metrics["dataset"]["name"]
         folds["seed"] = metrics["cv"]["seed"]
-        folds["classifier"] = _classifier_label(metrics)
+        folds["cap"] = cap_label(metrics["cv"].get("minority_cap"))
+        label = _classifier_label(metrics)
+        if "classifier" in folds.columns:  # several classifiers fed by one sampler fit
+            runs.shared_fit = True
+            first = (metrics.get("classifiers") or [None])[0]
+            folds["classifier"] = folds["classifier"].where(folds["classifier"] != first, label)
+        else:
+            folds["classifier"] = label
         frames.append(folds)
         runs.finished += 1
+        for name, result in methods.items():
+            if result.get("status") == "ok":
+                runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
     elif (job / "error.json").exists():
         error = _read_json(job / "error.json").get("error", "unknown error")
         runs.failed.append({"run": run, "what": _overrides(job), "error": error})
@@ -138,9 +159,11 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         runs.incomplete.append(f"{run} ({_overrides(job)})")
 
 
-def method_labels(folds: pd.DataFrame) -> pd.Series:
-    """The sampler name, qualified by the classifier when a sweep used several."""
-    if folds["classifier"].nunique() > 1:
+def method_labels(folds: pd.DataFrame, shared_fit: bool = False) -> pd.Series:
+    """The sampler name, qualified by the classifier when a sweep used several in separate
+    runs; runs that fed several classifiers from one sampler fit compare the samplers, each
+    scored by its mean over the classifiers."""
+    if not shared_fit and folds["classifier"].nunique() > 1:
         return folds["method"] + " + " + folds["classifier"]
     return folds["method"]
 
@@ -157,6 +180,8 @@ class Report:
     metric: str
     runs: SweepRuns
     generation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cap: str | None = None  # the cap the main tables use, when the sweep has several
+    scarcity: ScarcityCurve | None = None
 
 
 def build_report(
@@ -174,12 +199,19 @@ def build_report(
             "no finished runs (metrics.json + folds.csv) found under that directory"
             + (f"; failed or unreadable:{listed}" if listed else ".")
         )
-    folds = runs.folds.assign(label=method_labels(runs.folds))
+    folds = runs.folds.assign(label=method_labels(runs.folds, runs.shared_fit))
     if metric not in folds.columns:
         raise ValueError(
             f"metric {metric!r} is not in the runs; available: "
             f"{sorted(c for c in folds.columns if folds[c].dtype.kind == 'f')}."
         )
+    caps = cap_order(folds["cap"].unique())
+    curve = (
+        scarcity_curve(folds, generator_methods(runs.samplers), metric) if len(caps) > 1 else None
+    )
+    cap = caps[-1] if len(caps) > 1 else None
+    if cap is not None:  # main tables: the most rows (all rows when the sweep has them)
+        folds = folds[folds["cap"] == cap]
     grouped = folds.groupby(["dataset", "label"])[metric]
     summary = grouped.agg(["mean", "std", "count"]).reset_index()
     table = summary.pivot(index="dataset", columns="label", values="mean")
@@ -205,7 +237,26 @@ def build_report(
         metric=metric,
         runs=runs,
         generation=generation_table(folds),
+        cap=cap,
+        scarcity=curve,
     )
+
+
+def generator_methods(samplers: dict[str, str]) -> list[str]:
+    """The methods whose sampler is one of genover's generators (a GenerativeOverSampler)."""
+    from hydra.utils import get_class
+
+    from genover.samplers.generative import GenerativeOverSampler
+
+    out = []
+    for name, target in samplers.items():
+        try:
+            cls = get_class(target)
+        except (ImportError, ValueError):
+            continue
+        if isinstance(cls, type) and issubclass(cls, GenerativeOverSampler):
+            out.append(name)
+    return out
 
 
 def generation_table(folds: pd.DataFrame) -> pd.DataFrame:
@@ -249,7 +300,7 @@ def _table_markdown(report: Report) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report, cd_png: str | None) -> str:
+def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None = None) -> str:
     runs = report.runs
     stat, p = report.friedman
     lines = [
@@ -258,7 +309,14 @@ def render_markdown(report: Report, cd_png: str | None) -> str:
         f"{runs.finished} finished runs, {len(runs.failed)} failures, "
         f"{len(runs.incomplete)} unfinished. Statistics use the {report.scores.shape[0]} "
         f"datasets on which all {report.scores.shape[1]} methods finished. Cells: mean ± std "
-        "(sample std, n−1) over all folds and seeds; bold = best on the dataset.",
+        "(sample std, n−1) over all folds and seeds"
+        + (" and classifiers (one sampler fit fed them all)" if runs.shared_fit else "")
+        + "; bold = best on the dataset."
+        + (
+            f" Tables use minority_cap {report.cap}; the scarcity curve below has every cap."
+            if report.cap
+            else ""
+        ),
         "",
         *_table_markdown(report),
         "",
@@ -294,6 +352,8 @@ def render_markdown(report: Report, cd_png: str | None) -> str:
                 f"| {row.method} | {row.mean_rows:.1f} | {row.folds_without} of {row.folds} | "
                 f"{row.share_without:.0%} | {'–' if pd.isna(amount) else f'{amount:.2f}'} |"
             )
+    if report.scarcity is not None:
+        lines += render_scarcity(report.scarcity, scarcity_png)
     lines += ["", "## Failed runs", ""]
     lines += [f"- `{f['run']}` {f['what']}: {f['error']}" for f in runs.failed] or ["none"]
     lines += ["", "## Unfinished runs", ""]
@@ -319,7 +379,14 @@ def write_report(
             f"average rank by {report.metric} over {report.scores.shape[0]} datasets",
         )
         cd_png = "cd_diagram.png"
-    atomic_write_text(out / "report.md", render_markdown(report, cd_png))
+    scarcity_png = None
+    if report.scarcity is not None:
+        plot_scarcity_curve(report.scarcity, out / "scarcity_curve.png")
+        scarcity_png = "scarcity_curve.png"
+        atomic_write_text(
+            out / "scarcity.csv", comparisons_frame(report.scarcity).to_csv(index=False)
+        )
+    atomic_write_text(out / "report.md", render_markdown(report, cd_png, scarcity_png))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
     atomic_write_text(out / "report.csv", csv.to_csv(index=False))
     return report

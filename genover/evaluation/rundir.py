@@ -17,7 +17,7 @@ from genover.data.sources import data_fingerprint
 from genover.evaluation.metrics import SUMMARY_METRICS
 
 log = logging.getLogger(__name__)
-_ID_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test")
+_ID_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test", "minority_train")
 
 
 def _mean_std(frame: pd.DataFrame) -> dict:
@@ -32,10 +32,18 @@ def _mean_std(frame: pd.DataFrame) -> dict:
 
 
 def summarise(
-    dataset, cfg: DictConfig, methods, results: dict, failures: dict, choices=None
+    dataset,
+    cfg: DictConfig,
+    methods,
+    results: dict,
+    failures: dict,
+    choices=None,
+    classifiers: list[str] | None = None,
 ) -> dict:
     """The ``metrics.json`` payload: mean and std over folds per method and metric, and the
-    mean sample quality of methods that generated rows."""
+    mean sample quality of methods that generated rows. With several ``classifiers`` (one
+    sampler fit feeding each), ``metrics`` are the first one's and ``by_classifier`` holds
+    every one's."""
     summary, records = {}, []
     for method in methods:
         if method.name in failures:
@@ -45,19 +53,27 @@ def summarise(
         records += result.records
         frame = pd.DataFrame(result.records).drop(columns=list(_ID_COLUMNS))
         outcomes = [_without_timings(o) for o in result.outcomes]
-        summary[method.name] = {
-            "status": "ok",
-            "sampler": method.sampler,
-            "metrics": _mean_std(frame),
-            "generation": generation_summary(outcomes),
-            "fold_outcomes": outcomes,
-        }
+        entry = {"status": "ok", "sampler": method.sampler}
+        if "classifier" in frame.columns:
+            by = {
+                str(name): _mean_std(group.drop(columns="classifier"))
+                for name, group in frame.groupby("classifier", sort=False)
+            }
+            first = classifiers[0] if classifiers else next(iter(by))
+            entry["metrics"], entry["by_classifier"] = by[first], by
+            generation = [o for o in outcomes if o.get("classifier") == first]
+        else:
+            entry["metrics"], generation = _mean_std(frame), outcomes
+        entry["generation"] = generation_summary(generation)
+        entry["fold_outcomes"] = outcomes
+        summary[method.name] = entry
         quality = [q for q in result.quality if q]
         if quality:
             summary[method.name]["sample_quality"] = _mean_std(pd.DataFrame(quality))
     return {
         "dataset": dataset.summary(),
         "classifier": OmegaConf.to_container(cfg.classifier, resolve=True),
+        "classifiers": list(classifiers or []),
         "choices": {
             group: str(choice)
             for group, choice in (choices or {}).items()
@@ -149,7 +165,9 @@ def fold_table(results: dict) -> pd.DataFrame:
     frames = []
     for result in results.values():
         scores = pd.DataFrame(result.records)
-        outcomes = pd.DataFrame(result.outcomes).drop(columns=["repeat", "fold"], errors="ignore")
+        outcomes = pd.DataFrame(result.outcomes).drop(
+            columns=["repeat", "fold", "classifier"], errors="ignore"
+        )
         frames.append(pd.concat([scores, outcomes], axis=1))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -234,22 +252,26 @@ def format_table(payload: dict) -> str:
         if result["status"] != "ok":
             rows.append([name, "failed: " + result["error"][:60]])
             continue
-        stats, generated = result["metrics"], result.get("generation") or {}
-        rows.append(
-            [name]
-            + [
-                f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-"
-                for m in shown
+        generated = result.get("generation") or {}
+        counts = (
+            [
+                f"{generated['mean_synthetic_rows']:.0f}",
+                f"{generated['folds_without_synthetic_rows']}/{generated['folds']}",
             ]
-            + (
-                [
-                    f"{generated['mean_synthetic_rows']:.0f}",
-                    f"{generated['folds_without_synthetic_rows']}/{generated['folds']}",
-                ]
-                if generated
-                else ["-", "-"]
-            )
+            if generated
+            else ["-", "-"]
         )
+        by = result.get("by_classifier") or {None: result["metrics"]}
+        for classifier, stats in by.items():
+            label = name if classifier is None else f"{name} + {classifier}"
+            rows.append(
+                [label]
+                + [
+                    f"{stats[m]['mean']:.3f}±{stats[m]['std']:.3f}" if m in stats else "-"
+                    for m in shown
+                ]
+                + counts
+            )
     widths = [
         max(len(str(r[i])) for r in [header, *rows] if i < len(r)) for i in range(len(header))
     ]

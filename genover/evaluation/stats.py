@@ -78,3 +78,25 @@ def compare_to_baseline(table: pd.DataFrame, baseline: str, tol: float = 1e-3) -
     frame = pd.DataFrame(rows, columns=["method", "wins", "ties", "losses", "mean_diff", "p"])
     frame["p_holm"] = holm(frame["p"].tolist()) if len(frame) else []
     return frame
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, level: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (e.g. paired differences, one
+    per dataset); NaNs with fewer than two values."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    if np.allclose(values, values[0]):
+        return float(values[0]), float(values[0])
+    result = stats.bootstrap(
+        (values,),
+        np.mean,
+        confidence_level=level,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high)

@@ -6,6 +6,7 @@ from genover.experiment.config import (
     build,
     check_folds,
     config_choices,
+    experiment_classifiers,
     experiment_methods,
     load_configured_dataset,
     sampler_config_names,
@@ -18,7 +19,7 @@ from genover.experiment.crossval import (
     fold_splits,
     run,
 )
-from genover.experiment.pipeline import fit_pipeline, fold_pipeline, model_space
+from genover.experiment.pipeline import fit_fold, fit_pipeline, fold_pipeline, model_space
 
 __all__ = [
     "Method",
@@ -28,7 +29,9 @@ __all__ = [
     "check_folds",
     "config_choices",
     "evaluate_method",
+    "experiment_classifiers",
     "experiment_methods",
+    "fit_fold",
     "fit_pipeline",
     "fold_splits",
     "fold_pipeline",

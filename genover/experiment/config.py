@@ -31,21 +31,34 @@ class Method:
     sampler: dict
 
 
-def sampler_config_names() -> list[str]:
-    """Names of the sampler configs shipped in ``conf/sampler``."""
-    folder = resources.files("genover.conf") / "sampler"
+def group_config_names(group: str) -> list[str]:
+    """Names of the configs shipped in ``conf/<group>``."""
+    folder = resources.files("genover.conf") / group
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def register_baseline_configs() -> None:
-    """Make every ``conf/sampler`` option a ``baselines`` option at ``baselines.<name>``."""
+def sampler_config_names() -> list[str]:
+    """Names of the sampler configs shipped in ``conf/sampler``."""
+    return group_config_names("sampler")
+
+
+def register_list_groups() -> None:
+    """Groups that select several options of another group at once:
+
+    - ``baselines``: every ``conf/sampler`` option at ``baselines.<name>``
+      (``baselines=[none,smote]``, ``baselines.smote.k_neighbors=3``);
+    - ``classifiers``: every ``conf/classifier`` option at ``classifiers.<name>``, the
+      classifiers trained beside the run's own on the rows of one sampler fit
+      (``classifiers=[knn,xgboost]``, ``classifiers.xgboost.imbalance=balanced``).
+    """
     store = ConfigStore.instance()
-    for name in sampler_config_names():
-        node = {"defaults": [{"/sampler@_here_": name}]}
-        store.store(group="baselines", name=name, node=node, package=f"baselines.{name}")
+    for group, source in (("baselines", "sampler"), ("classifiers", "classifier")):
+        for name in group_config_names(source):
+            node = {"defaults": [{f"/{source}@_here_": name}]}
+            store.store(group=group, name=name, node=node, package=f"{group}.{name}")
 
 
-register_baseline_configs()  # Hydra's plugin pattern: options exist once genover is imported
+register_list_groups()  # Hydra's plugin pattern: options exist once genover is imported
 
 
 def config_choices(cfg: DictConfig, choices: Mapping | None = None) -> dict:
@@ -79,6 +92,17 @@ def experiment_methods(cfg: DictConfig, choices: Mapping) -> list[Method]:
             name = f"{name} (baseline)"
         methods.append(Method(name, settings))
     return methods
+
+
+def experiment_classifiers(cfg: DictConfig, choices: Mapping) -> dict[str, dict]:
+    """The run's classifier first, then each of ``classifiers`` it does not already cover,
+    as name -> config (every one is trained on the rows of one sampler fit per fold)."""
+    main = choices.get("classifier") or target_name(cfg.classifier)
+    out = {main: OmegaConf.to_container(cfg.classifier, resolve=True)}
+    for name, node in (cfg.get("classifiers") or {}).items():
+        if name != main:
+            out[name] = OmegaConf.to_container(node, resolve=True)
+    return out
 
 
 def build(node: dict | DictConfig):

@@ -21,17 +21,18 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from genover.data import Dataset
 from genover.evaluation.metrics import align_proba, score_probabilities
-from genover.evaluation.quality import fold_quality
+from genover.evaluation.quality import closeness, fold_quality
 from genover.evaluation.rundir import summarise, write_run_outputs
 from genover.experiment.config import (
     Method,
     check_folds,
     config_choices,
+    experiment_classifiers,
     experiment_methods,
     load_configured_dataset,
 )
-from genover.experiment.pipeline import fit_pipeline, fold_outcome, fold_pipeline, synthetic_rows
-from genover.experiment.threshold import tuned_threshold
+from genover.experiment.pipeline import fit_fold, fold_outcome, synthetic_rows
+from genover.experiment.threshold import tuned_thresholds
 from genover.progress import FoldProgress
 
 log = logging.getLogger(__name__)
@@ -56,46 +57,76 @@ def evaluate_method(
     cfg: DictConfig,
     log_dir: Path | None = None,
     progress: FoldProgress | None = None,
+    classifiers: dict | None = None,
 ) -> MethodResult:
-    """Fit and score ``method`` on every fold."""
+    """Fit and score ``method`` on every fold.
+
+    ``classifiers`` (name -> config, the run's own first; default the run's classifier
+    alone) are all trained on the rows of one sampler fit per fold; with more than one,
+    each record and outcome names its ``classifier``. Curves and sample quality belong to
+    the sampler and are taken once per fold.
+    """
     result = MethodResult()
     start = time.perf_counter()
     folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
+    several = classifiers is not None and len(classifiers) > 1
     for index, (train, test) in enumerate(splits):
         repeat, fold = divmod(index, folds)
-        threshold, tuning = tuned_threshold(dataset, method, cfg, train, index)
-        pipe, capture = fold_pipeline(
-            dataset, method, cfg, f"{method.name}_r{repeat}_f{fold}", log_dir
+        thresholds, tuning = tuned_thresholds(dataset, method, cfg, train, index, classifiers)
+        fitted, fit_record, mask = fit_fold(
+            dataset,
+            method,
+            cfg,
+            dataset.X[train],
+            dataset.y[train],
+            seed + index,
+            classifiers,
+            f"{method.name}_r{repeat}_f{fold}",
+            log_dir,
         )
-        fit_record, fitted = fit_pipeline(pipe, dataset.X[train], dataset.y[train], seed + index)
-        X_fit, y_fit = dataset.X[train][fitted], dataset.y[train][fitted]
-        proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
-        scores = score_probabilities(
-            dataset.y[test], proba, dataset.minority_classes, beta, threshold
-        )
-        outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **fit_record, **tuning}
-        result.records.append(
-            {
-                "method": method.name,
-                "repeat": repeat,
-                "fold": fold,
-                **{k: float(v) for k, v in scores.items()},
-                "n_train": int(len(train)),
-                "n_test": int(len(test)),
+        X_fit, y_fit = dataset.X[train][mask], dataset.y[train][mask]
+        minority_train = int(np.sum(dataset.y[train] == dataset.minority_class))
+        view = synthetic_rows(*next(iter(fitted.values())), X_fit)
+        near = {f"synthetic.{k}": v for k, v in closeness(*view).items()} if view else {}
+        for position, (name, (pipe, capture)) in enumerate(fitted.items()):
+            proba = align_proba(
+                pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes
+            )
+            scores = score_probabilities(
+                dataset.y[test], proba, dataset.minority_classes, beta, thresholds[name]
+            )
+            outcome = {
+                **fold_outcome(pipe, capture, y_fit, dataset),
+                **near,
+                **fit_record,
+                **tuning,
             }
-        )
-        result.outcomes.append({"repeat": repeat, "fold": fold, **outcome})
-        if repeat == 0:
-            minority = dataset.minority_class
-            result.curves[0].append(dataset.y[test] == minority)
-            result.curves[1].append(proba[:, minority])
-        view = synthetic_rows(pipe, capture, X_fit)
-        if view is not None and cfg.evaluation.quality:
-            result.quality.append(fold_quality(*view, seed=seed))
-            if result.synthetic_view is None:
-                result.synthetic_view = view
-        if progress is not None:
-            progress.fold_done(method.name, outcome.get("synthetic_rows"))
+            label = {"classifier": name} if several else {}
+            result.records.append(
+                {
+                    "method": method.name,
+                    **label,
+                    "repeat": repeat,
+                    "fold": fold,
+                    **{k: float(v) for k, v in scores.items()},
+                    "n_train": int(len(train)),
+                    "n_test": int(len(test)),
+                    "minority_train": minority_train,
+                }
+            )
+            result.outcomes.append({"repeat": repeat, "fold": fold, **label, **outcome})
+            if position > 0:
+                continue
+            if repeat == 0:
+                minority = dataset.minority_class
+                result.curves[0].append(dataset.y[test] == minority)
+                result.curves[1].append(proba[:, minority])
+            if view is not None and cfg.evaluation.quality:
+                result.quality.append(fold_quality(*view, seed=seed))
+                if result.synthetic_view is None:
+                    result.synthetic_view = view
+            if progress is not None:
+                progress.fold_done(method.name, outcome.get("synthetic_rows"))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -152,18 +183,19 @@ def run(
     log_dir = out / "tensorboard" / "generators" if out is not None else None
     choices = config_choices(cfg, choices)
     methods = experiment_methods(cfg, choices)
+    classifiers = experiment_classifiers(cfg, choices)
     results, failures = {}, {}
     with FoldProgress(len(methods) * len(splits), dataset.name) as progress:
         for method in methods:
             try:
                 results[method.name] = evaluate_method(
-                    dataset, method, splits, cfg, log_dir, progress
+                    dataset, method, splits, cfg, log_dir, progress, classifiers
                 )
             except (ValueError, RuntimeError) as err:
                 log.error("method %s failed on %s: %s", method.name, dataset.name, err)
                 failures[method.name] = f"{type(err).__name__}: {err}"
                 progress.skip(method.name, len(splits))
-    payload = summarise(dataset, cfg, methods, results, failures, choices)
+    payload = summarise(dataset, cfg, methods, results, failures, choices, list(classifiers))
     if out is not None:
         write_run_outputs(out, payload, results, dataset, cfg)
     return payload

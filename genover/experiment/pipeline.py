@@ -20,14 +20,38 @@ from genover.training.batches import stratified_holdout
 
 
 class ResampledCapture:
-    """A pass-through step after the sampler that keeps the resampled training data."""
+    """Pass-through steps that keep the resampled training data: ``resampled`` as the sampler
+    returned it (the input of every classifier's own encoding, see :func:`fit_fold`), and
+    ``X, y`` as the classifier sees them."""
 
     def __init__(self):
         self.X = self.y = None
+        self.resampled: tuple | None = None
 
     def __call__(self, X, y):
         self.X, self.y = X, y
         return X, y
+
+    def keep_resampled(self, X, y):
+        self.resampled = (X, y)
+        return X, y
+
+
+def keeps_categories(sampler) -> bool:
+    """Whether every row the sampler returns holds real category codes: it encodes its input
+    itself (the generators), or only copies and removes rows (no resampling, random over-
+    and under-sampling without shrinkage). Such a sampler can feed native categorical
+    splits; one that interpolates or adds noise (SMOTE, ROSE) sees one-hot columns."""
+    from imblearn.over_sampling import RandomOverSampler
+    from imblearn.under_sampling import RandomUnderSampler
+
+    if getattr(sampler, "encodes_input", False):
+        return True
+    if isinstance(sampler, FunctionSampler):
+        return sampler.func is None
+    if isinstance(sampler, RandomOverSampler):
+        return sampler.shrinkage is None
+    return isinstance(sampler, RandomUnderSampler)
 
 
 def fold_pipeline(
@@ -36,8 +60,10 @@ def fold_pipeline(
     cfg: DictConfig,
     log_name: str | None = None,
     log_dir: Path | None = None,
+    classifier: dict | DictConfig | None = None,
 ) -> tuple[Pipeline, ResampledCapture]:
-    """The fold's pipeline; where each transform goes depends on the sampler.
+    """The fold's pipeline with ``classifier`` (default ``cfg.classifier``); where each
+    transform goes depends on the sampler.
 
     - A sampler that encodes its input itself (the generators, ``encodes_input``) sees the
       rows as the user gave them, imputed only: impute -> sampler -> scale and one-hot ->
@@ -45,14 +71,24 @@ def fold_pipeline(
       on the real values.
     - A categorical-aware sampler (SMOTE-NC) needs scaled numerics for its distances and
       codes for its categories: scale -> sampler -> one-hot -> classifier.
+    - A sampler that only copies or removes rows (:func:`keeps_categories`) sees codes too:
+      scale -> sampler -> one-hot -> classifier (the same rows as one-hot first).
     - Any other sampler: scale and one-hot -> sampler -> classifier.
+
+    A classifier with native categorical splits (``categorical_features``, the gradient-
+    boosting classifiers) gets the codes instead of their one-hot columns wherever the
+    sampler's rows hold codes. Everything up to the sampler is the same for every
+    classifier, so one sampler fit can feed several (:func:`fit_fold`).
     """
     sampler = build(method.sampler)
+    clf = build(cfg.classifier if classifier is None else classifier)
     params = sampler.get_params(deep=False)
     mask = dataset.categorical_mask
     n_categories = [len(c.categories) for c in dataset.columns if c.is_categorical] or None
     aware = "categorical_features" in params and mask.any()
     codes_at = np.arange(int((~mask).sum()), mask.size)  # codes follow the numerics
+    codes_kept = bool(mask.any()) and (aware or keeps_categories(sampler))
+    native = codes_kept and "categorical_features" in clf.get_params()
 
     def transformer(**settings):
         return build(cfg.transform).set_params(n_categories=n_categories, **settings)
@@ -65,6 +101,10 @@ def fold_pipeline(
         sampler.set_params(categorical_features=codes_at if aware else None)
     if params.get("amount_model") == "downstream":  # score the amount with this classifier
         sampler.set_params(amount_model=build(cfg.classifier))
+    if native:
+        clf.set_params(categorical_features=codes_at)
+    capture = ResampledCapture()
+    resampled = ("resampled", FunctionSampler(func=capture.keep_resampled, validate=False))
     if getattr(sampler, "encodes_input", False):
         steps = [
             (
@@ -74,17 +114,23 @@ def fold_pipeline(
                 ),
             ),
             ("sampler", sampler),
-            ("transform", transformer(categorical_features=codes_at, one_hot=True, impute=None)),
+            resampled,
+            (
+                "transform",
+                transformer(categorical_features=codes_at, one_hot=not native, impute=None),
+            ),
         ]
-    elif aware:
+    elif codes_kept:
         steps = [
             (
                 "transform",
                 transformer(categorical_features=mask, one_hot=False, impute=dataset.impute),
             ),
             ("sampler", sampler),
-            ("one_hot", OneHotCategoricals(codes_at, n_categories)),
+            resampled,
         ]
+        if not native:
+            steps.append(("one_hot", OneHotCategoricals(codes_at, n_categories)))
     else:
         steps = [
             (
@@ -92,11 +138,49 @@ def fold_pipeline(
                 transformer(categorical_features=mask, one_hot=True, impute=dataset.impute),
             ),
             ("sampler", sampler),
+            resampled,
         ]
-    capture = ResampledCapture()
     steps.append(("capture", FunctionSampler(func=capture, validate=False)))
-    steps.append(("classifier", build(cfg.classifier)))
+    steps.append(("classifier", clf))
     return Pipeline(steps), capture
+
+
+def fit_fold(
+    dataset: Dataset,
+    method: Method,
+    cfg: DictConfig,
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    classifiers: dict | None = None,
+    log_name: str | None = None,
+    log_dir: Path | None = None,
+) -> tuple[dict[str, tuple[Pipeline, ResampledCapture]], dict, np.ndarray]:
+    """Fit the sampler once on ``X, y`` and every classifier on its rows.
+
+    ``classifiers`` maps names to classifier configs, the run's own first (default: the
+    run's ``cfg.classifier`` alone). The first is fitted through :func:`fit_pipeline`; each
+    other one gets its own encoding (one-hot or native categories) and is fitted on the same
+    resampled rows. Returns ``{name: (fitted pipeline, capture)}``, the fit record and the
+    mask of the rows the sampler was fitted on.
+    """
+    items = list((classifiers or {"classifier": cfg.classifier}).items())
+    first, first_node = items[0]
+    pipe, capture = fold_pipeline(dataset, method, cfg, log_name, log_dir, first_node)
+    record, fitted = fit_pipeline(pipe, X, y, seed)
+    out = {first: (pipe, capture)}
+    head = pipe.steps[: [n for n, _ in pipe.steps].index("resampled")]
+    for name, node in items[1:]:
+        own, own_capture = fold_pipeline(dataset, method, cfg, classifier=node)
+        tail = own.steps[[n for n, _ in own.steps].index("resampled") :]
+        if takes_eval_set(tail[-1][1]):
+            raise ValueError(
+                f"classifier {name!r} early-stops on held-out rows; make it the run's "
+                f"`classifier=` and leave it out of `classifiers`."
+            )
+        Pipeline(tail).fit(*capture.resampled)
+        out[name] = (Pipeline(head + tail), own_capture)
+    return out, record, fitted
 
 
 def takes_eval_set(estimator) -> bool:

@@ -19,7 +19,7 @@ from genover.data import Dataset
 from genover.evaluation.metrics import align_proba
 from genover.evaluation.threshold import best_threshold
 from genover.experiment.config import Method
-from genover.experiment.pipeline import fit_pipeline, fold_pipeline
+from genover.experiment.pipeline import fit_fold
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +28,28 @@ MIN_CLASS_ROWS = 3  # per class in the training fold: 2 to fit the inner pipelin
 KEY = "threshold.tuning"
 
 
-def tuned_threshold(
-    dataset: Dataset, method: Method, cfg: DictConfig, train: np.ndarray, index: int
-) -> tuple[float | None, dict]:
-    """The minority threshold chosen on an inner validation split of the training fold, and
-    what was done (``{"threshold.tuning": "tuned"}``, or ``"skipped: <why>"`` when the
-    fold's classes are too small to split: the guard runs before the split)."""
+def tuned_thresholds(
+    dataset: Dataset,
+    method: Method,
+    cfg: DictConfig,
+    train: np.ndarray,
+    index: int,
+    classifiers: dict | None = None,
+) -> tuple[dict[str, float | None], dict]:
+    """Per classifier (``classifiers``, as in :func:`fit_fold`): the minority threshold
+    chosen on an inner validation split of the training fold, None where it is not tuned;
+    and what was done (``{"threshold.tuning": "tuned"}``, or ``"skipped: <why>"`` when the
+    fold's classes are too small to split: the guard runs before the split). The sampler is
+    fitted once on the inner rows and feeds every classifier."""
+    names = list(classifiers or {"classifier": None})
     settings = cfg.evaluation.threshold
     if dataset.n_classes != 2 or not settings.tune:
-        return None, {}
+        return dict.fromkeys(names), {}
     y = dataset.y[train]
     counts = np.bincount(y, minlength=2)
     if counts.min() < MIN_CLASS_ROWS:
         small = dataset.class_names[int(np.argmin(counts))]
-        return None, _skipped(
+        return dict.fromkeys(names), _skipped(
             f"the training fold holds {counts.min()} row(s) of class {small!r}; tuning needs "
             f"{MIN_CLASS_ROWS} (2 to fit, 1 to validate)"
         )
@@ -51,21 +59,24 @@ def tuned_threshold(
     try:
         inner, val = next(split.split(dataset.X[train], y))
     except ValueError as err:  # e.g. a validation share smaller than the number of classes
-        return None, _skipped(f"the inner split failed ({err})")
+        return dict.fromkeys(names), _skipped(f"the inner split failed ({err})")
     if np.bincount(y[val], minlength=2).min() < 1 or np.bincount(y[inner]).min() < 2:
-        return None, _skipped(
+        return dict.fromkeys(names), _skipped(
             f"val_fraction={float(settings.val_fraction)} leaves a class with too few rows "
             "on one side of the inner split"
         )
-    pipe, _ = fold_pipeline(dataset, method, cfg)
-    fit_pipeline(pipe, dataset.X[train][inner], y[inner], int(cfg.seed) + index)
-    pos = dataset.minority_class
-    proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
-    cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
-    threshold = best_threshold(
-        (y[val] == pos).astype(int), proba, settings.objective, float(cfg.evaluation.beta), cost
+    fitted, _, _ = fit_fold(
+        dataset, method, cfg, dataset.X[train][inner], y[inner], int(cfg.seed) + index, classifiers
     )
-    return threshold, {KEY: "tuned"}
+    pos = dataset.minority_class
+    cost = OmegaConf.to_container(settings.cost) if settings.get("cost") is not None else None
+    truth = (y[val] == pos).astype(int)
+    beta = float(cfg.evaluation.beta)
+    out = {}
+    for name, (pipe, _) in fitted.items():
+        proba = align_proba(pipe.predict_proba(dataset.X[train][val]), pipe.classes_, 2)[:, pos]
+        out[name] = best_threshold(truth, proba, settings.objective, beta, cost)
+    return out, {KEY: "tuned"}
 
 
 def _skipped(why: str) -> dict:

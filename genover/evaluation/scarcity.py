@@ -1,0 +1,285 @@
+"""The minority-scarcity curve of a sweep over ``minority_cap`` (``experiment=scarcity``).
+
+For every cap (at most N minority rows per training fold; ``None`` = all rows) it compares
+each sampler with no resampling and with the best classical peer (none, ROS, ROSE, SMOTE),
+with datasets as the unit of every statistic: each dataset's score is its mean over folds,
+seeds and classifiers, because the classifiers of one fold share one sampler fit.
+
+- the curve: mean minority AP per cap, one line per sampler, one panel per classifier;
+- per cap: mean AP, paired differences with 95% bootstrap intervals over datasets,
+  Wilcoxon signed-rank p-values over datasets (Holm-corrected), and how close the synthetic
+  rows stay to the real ones;
+- the crossover: the largest cap at which a generator still beats every classical peer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genover.evaluation.stats import bootstrap_mean_ci, compare_to_baseline
+
+# Classical peers in the comparison, by their conf/sampler names.
+CLASSICAL_PEERS = ("none", "random_over", "rose", "smote")
+CLOSENESS = ("closest_record_ratio", "exact_copy_share", "other_class_share")
+ALL_ROWS = "all"
+
+
+def cap_label(cap) -> str:
+    """A cap as the report names it: ``10``, ``20``, ... or ``all`` (no cap)."""
+    if cap is None or (isinstance(cap, float) and np.isnan(cap)):
+        return ALL_ROWS
+    return str(int(cap))
+
+
+def cap_order(labels) -> list[str]:
+    """Caps from the fewest minority rows to all rows."""
+    numeric = sorted(int(c) for c in set(labels) if c != ALL_ROWS)
+    return [str(c) for c in numeric] + ([ALL_ROWS] if ALL_ROWS in set(labels) else [])
+
+
+def dataset_scores(folds: pd.DataFrame, metric: str = "ap") -> pd.DataFrame:
+    """Mean ``metric`` per (cap, classifier, method, dataset) over folds and seeds."""
+    keys = ["cap", "classifier", "method", "dataset"]
+    return folds.groupby(keys, sort=False)[metric].mean().reset_index()
+
+
+def complete_table(scores: pd.DataFrame, cap: str, metric: str = "ap") -> pd.DataFrame:
+    """datasets x methods at ``cap``: each dataset's mean over classifiers, keeping the
+    datasets on which every method has every classifier (a paired design)."""
+    at = scores[scores["cap"] == cap]
+    per = at.pivot_table(index=["dataset", "classifier"], columns="method", values=metric)
+    per = per.dropna(axis=0, how="any")
+    counts = per.groupby(level="dataset").size()
+    full = counts[counts == at["classifier"].nunique()].index
+    return per.loc[per.index.get_level_values("dataset").isin(full)].groupby(level="dataset").mean()
+
+
+@dataclass
+class CapComparison:
+    """One cap's table: per method its mean, paired differences and tests over datasets."""
+
+    cap: str
+    n_datasets: int
+    best_peer: str | None
+    rows: pd.DataFrame
+    minority_rows: float = float("nan")
+
+
+@dataclass
+class ScarcityCurve:
+    caps: list[str]
+    curve: pd.DataFrame  # cap x method x classifier mean scores (complete datasets)
+    comparisons: list[CapComparison] = field(default_factory=list)
+    crossover: str | None = None
+    crossover_methods: list[str] = field(default_factory=list)
+    generators: list[str] = field(default_factory=list)
+    metric: str = "ap"
+
+
+def _paired(table: pd.DataFrame, method: str, reference: str | None, seed: int) -> dict:
+    if reference is None or reference == method or reference not in table:
+        return {"diff": np.nan, "low": np.nan, "high": np.nan}
+    diff = (table[method] - table[reference]).to_numpy()
+    low, high = bootstrap_mean_ci(diff, seed=seed)
+    return {"diff": float(diff.mean()), "low": low, "high": high}
+
+
+def _tests(table: pd.DataFrame, reference: str | None) -> pd.Series:
+    """Holm-corrected Wilcoxon p-values over datasets of every method against ``reference``."""
+    if reference is None or reference not in table or table.shape[1] < 2:
+        return pd.Series(dtype=float)
+    versus = compare_to_baseline(table, reference)
+    return versus.set_index("method")["p_holm"]
+
+
+def compare_cap(
+    scores: pd.DataFrame,
+    cap: str,
+    closeness: pd.DataFrame,
+    minority_rows: float = float("nan"),
+    seed: int = 0,
+    metric: str = "ap",
+) -> CapComparison:
+    """The table of one cap (see the module docstring)."""
+    table = complete_table(scores, cap, metric)
+    peers = [p for p in CLASSICAL_PEERS if p in table.columns]
+    best_peer = max(peers, key=lambda p: table[p].mean()) if peers else None
+    reference = "none" if "none" in table.columns else None
+    p_none, p_peer = _tests(table, reference), _tests(table, best_peer)
+    rows = []
+    for method in table.columns:
+        vs_none = _paired(table, method, reference, seed)
+        vs_peer = _paired(table, method, best_peer, seed)
+        near = closeness.loc[(cap, method)] if (cap, method) in closeness.index else {}
+        rows.append(
+            {
+                "cap": cap,
+                "method": method,
+                "mean": float(table[method].mean()),
+                "vs_none": vs_none["diff"],
+                "vs_none_low": vs_none["low"],
+                "vs_none_high": vs_none["high"],
+                "p_none_holm": float(p_none.get(method, np.nan)),
+                "vs_best_peer": vs_peer["diff"],
+                "vs_best_peer_low": vs_peer["low"],
+                "vs_best_peer_high": vs_peer["high"],
+                "p_best_peer_holm": float(p_peer.get(method, np.nan)),
+                **{k: float(near[k]) if k in near else np.nan for k in CLOSENESS},
+            }
+        )
+    frame = pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+    return CapComparison(cap, len(table), best_peer, frame, minority_rows)
+
+
+def crossover(comparisons: list[CapComparison], generators: list[str]) -> tuple[str | None, list]:
+    """The largest cap at which some generator's mean beats every classical peer's (on the
+    same datasets), and which generators do."""
+    found, winners = None, []
+    for comp in comparisons:
+        rows = comp.rows.set_index("method")
+        peers = [p for p in CLASSICAL_PEERS if p in rows.index]
+        if not peers:
+            continue
+        bar = rows.loc[peers, "mean"].max()
+        beat = [g for g in generators if g in rows.index and rows.loc[g, "mean"] > bar]
+        if beat:
+            found, winners = comp.cap, beat
+    return found, winners
+
+
+def scarcity_curve(
+    folds: pd.DataFrame, generators: list[str], metric: str = "ap", seed: int = 0
+) -> ScarcityCurve | None:
+    """The curve of a sweep's fold rows (columns ``cap``, ``classifier``, ``method``,
+    ``dataset``, ``metric``); None when the sweep has one cap only."""
+    caps = cap_order(folds["cap"].unique())
+    if len(caps) < 2:
+        return None
+    scores = dataset_scores(folds, metric)
+    near_cols = [f"synthetic.{k}" for k in CLOSENESS if f"synthetic.{k}" in folds.columns]
+    closeness = (
+        folds.groupby(["cap", "method"])[near_cols].mean().rename(columns=lambda c: c[10:])
+        if near_cols
+        else pd.DataFrame()
+    )
+    minority = (
+        folds.groupby("cap")["minority_train"].mean()
+        if "minority_train" in folds.columns
+        else pd.Series(dtype=float)
+    )
+    comparisons = [
+        compare_cap(scores, cap, closeness, float(minority.get(cap, np.nan)), seed, metric)
+        for cap in caps
+    ]
+    curve_parts = []
+    for comp in comparisons:
+        if not comp.n_datasets:
+            continue
+        complete = complete_table(scores, comp.cap, metric).index
+        at = scores[(scores["cap"] == comp.cap) & scores["dataset"].isin(complete)]
+        curve_parts.append(at.groupby(["cap", "method", "classifier"])[metric].mean())
+    curve = pd.concat(curve_parts).reset_index() if curve_parts else pd.DataFrame()
+    present = [g for g in generators if g in folds["method"].unique()]
+    cross, winners = crossover(comparisons, present)
+    return ScarcityCurve(caps, curve, comparisons, cross, winners, present, metric)
+
+
+def _ci(row, key: str) -> str:
+    if np.isnan(row[key]):
+        return "–"
+    if np.isnan(row[key + "_low"]):
+        return f"{row[key]:+.4f}"
+    return f"{row[key]:+.4f} [{row[key + '_low']:+.4f}, {row[key + '_high']:+.4f}]"
+
+
+def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
+    """The report's "Scarcity curve" section as markdown lines."""
+    metric = curve.metric.upper()
+    lines = [
+        "",
+        "## Scarcity curve",
+        "",
+        f"Minority {metric} per cap on minority rows per training fold. A dataset's score is "
+        "its mean over folds, seeds and classifiers (the classifiers of a fold share one "
+        "sampler fit), so every test and interval counts datasets. Intervals: 95% bootstrap "
+        "over datasets; p: Wilcoxon signed-rank over datasets, Holm-corrected per cap. "
+        "Closeness (synthetic rows, model space): closest-record ratio (1 = as far as real "
+        "rows lie apart, 0 = copies), exact-copy share, share whose nearest real row is of "
+        "another class.",
+        "",
+    ]
+    if png:
+        lines += [f"![scarcity curve]({png})", ""]
+    if curve.crossover is None:
+        lines.append(
+            "**Crossover:** at no cap does a generator "
+            f"({', '.join(curve.generators) or 'none in the sweep'}) beat every classical "
+            "peer (none, ROS, ROSE, SMOTE) on mean " + metric + "."
+        )
+    else:
+        lines.append(
+            f"**Crossover:** the largest cap at which a generator beats every classical peer "
+            f"on mean {metric} is **{curve.crossover}** ({', '.join(curve.crossover_methods)})."
+        )
+    for comp in curve.comparisons:
+        rows_text = (
+            ""
+            if np.isnan(comp.minority_rows)
+            else (f", {comp.minority_rows:.1f} minority rows per training fold on average")
+        )
+        lines += [
+            "",
+            f"### cap {comp.cap} ({comp.n_datasets} datasets{rows_text}; best classical "
+            f"peer: {comp.best_peer or '–'})",
+            "",
+            f"| method | mean {metric} | vs none [95% CI] | p (Holm) | vs best peer [95% CI] "
+            "| p (Holm) | closest-record ratio | exact copies "
+            "| nearest real row of another class |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for _, r in comp.rows.iterrows():
+
+            def num(v, fmt):
+                return "–" if np.isnan(v) else format(v, fmt)
+
+            lines.append(
+                f"| {r['method']} | {r['mean']:.4f} | {_ci(r, 'vs_none')} | "
+                f"{num(r['p_none_holm'], '.3g')} | {_ci(r, 'vs_best_peer')} | "
+                f"{num(r['p_best_peer_holm'], '.3g')} | {num(r['closest_record_ratio'], '.2f')} | "
+                f"{num(r['exact_copy_share'], '.1%')} | {num(r['other_class_share'], '.1%')} |"
+            )
+    return lines
+
+
+def comparisons_frame(curve: ScarcityCurve) -> pd.DataFrame:
+    """Every cap's table in one frame (``scarcity.csv``)."""
+    return pd.concat(
+        [c.rows.assign(n_datasets=c.n_datasets, best_peer=c.best_peer) for c in curve.comparisons],
+        ignore_index=True,
+    )
+
+
+def plot_scarcity_curve(curve: ScarcityCurve, path: Path) -> None:
+    """Mean score against the cap, one line per method, one panel per classifier and one
+    for the mean over classifiers."""
+    from genover.evaluation.plots import plot_panels
+
+    frame = curve.curve
+    caps = [c for c in curve.caps if c in set(frame["cap"])]
+    panels = {}
+    for clf, part in frame.groupby("classifier", sort=False):
+        panels[str(clf)] = part.pivot(index="cap", columns="method", values=curve.metric)
+    mean = frame.groupby(["cap", "method"])[curve.metric].mean().unstack()
+    panels = {"mean over classifiers": mean, **panels}
+    panels = {k: v.reindex(caps) for k, v in panels.items()}
+    plot_panels(
+        panels,
+        path,
+        xlabel="minority rows per training fold (cap)",
+        ylabel=f"mean minority {curve.metric.upper()}",
+        highlight=curve.generators,
+    )
