@@ -46,7 +46,7 @@ def _fail(err: Exception, output_dir: Path, status: int = 2) -> None:
     if not _in_sweep():
         sys.exit(status)
     if not _optuna_sweep():
-        raise JobFailed(f"{output_dir}: {err}") from err
+        raise JobFailed(f"{output_dir}: {err}") from None  # the message says it all
 
 
 def auto_threads(cores: int, launcher: dict | None, load: float | None = None) -> int:
