@@ -378,7 +378,7 @@ def profile_warnings(profile: Profile, base: tuple[str, ...]) -> tuple[Note, ...
             Note(
                 "folds",
                 f"class {name!r} has {n} row: cross-validation needs at least 2 rows of every "
-                "class (folds=2), so none of the commands below can run yet. Add rows of that "
+                "class (folds=2), so none of the commands above can run yet. Add rows of that "
                 "class, merge it into another class, or drop it from the data.",
             )
         )
