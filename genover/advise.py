@@ -373,7 +373,16 @@ def profile_warnings(profile: Profile, base: tuple[str, ...]) -> tuple[Note, ...
     n, name = profile.minority_rows, profile.minority_name
     folds = min(CHECK_FOLDS, max(n, 2))
     left = smallest_training_fold(n, folds)
-    if n < CHECK_FOLDS:
+    if n < 2:
+        notes.append(
+            Note(
+                "folds",
+                f"class {name!r} has {n} row: cross-validation needs at least 2 rows of every "
+                "class (folds=2), so none of the commands above can run yet. Add rows of that "
+                "class, merge it into another class, or drop it from the data.",
+            )
+        )
+    elif n < CHECK_FOLDS:
         notes.append(
             Note(
                 "folds",
@@ -381,7 +390,18 @@ def profile_warnings(profile: Profile, base: tuple[str, ...]) -> tuple[Note, ...
                 f"use folds={folds}.",
             )
         )
-    if left < SMOTE_K + 1:
+    if 1 <= left < 2:
+        notes.append(
+            Note(
+                "smote_k",
+                f"class {name!r} has {n} rows: a training fold at folds={folds} keeps only "
+                f"{left}, so SMOTE, ADASYN and the other interpolating samplers cannot run on "
+                "it (they are recorded as failed); no resampling, random over-sampling and "
+                "class weights still run.",
+                "genover " + shlex.join((*base, "sampler=random_over", "classifier=lr")),
+            )
+        )
+    elif left < SMOTE_K + 1 and n >= 2:
         notes.append(
             Note(
                 "smote_k",
@@ -572,6 +592,13 @@ def _ranked(rec: Recommendation, aps: np.ndarray, base: np.ndarray, error) -> Ra
     )
 
 
+def run_folds(advice: Advice, requested: int) -> int:
+    """The folds of ``advise.run``: ``advise.folds``, but never more than the printed commands
+    use (``folds=`` in their data overrides), so the check runs what the advice says."""
+    printed = [int(o.split("=", 1)[1]) for o in advice.base_overrides if o.startswith("folds=")]
+    return min([requested, *printed])
+
+
 def format_ranking(ranked: Sequence[Ranked], folds: int, repeats: int) -> str:
     lines = [
         "",
@@ -641,7 +668,7 @@ def advise_main(argv: Sequence[str]) -> int:
             advice = advise(profile, data_overrides(cfg, profile), cfg.get("domain"))
             sys.stdout.write(format_advice(advice))
             if cfg.advise.run:
-                folds, repeats = int(cfg.advise.folds), int(cfg.advise.repeats)
+                folds, repeats = run_folds(advice, int(cfg.advise.folds)), int(cfg.advise.repeats)
                 ranked = rank_candidates(
                     advice, lambda o: compose(config_name="config", overrides=o), folds, repeats
                 )

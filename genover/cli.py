@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import hydra
@@ -18,25 +19,49 @@ log = logging.getLogger("genover")
 CONFIG_PATH = "pkg://genover.conf"
 
 
-def _fail(err: Exception, output_dir: Path) -> None:
-    """Report a bad-input error briefly; stop a single run, let a sweep go on."""
+class JobFailed(RuntimeError):
+    """A sweep job that produced nothing usable; Hydra records it as failed, runs the other
+    jobs, and the sweep then exits with status 1."""
+
+
+def _in_sweep() -> bool:
+    return HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def _optuna_sweep() -> bool:
+    """Optuna's sweeper scores a failed trial by its NaN objective; an exception would end
+    the whole study."""
+    sweeper = HydraConfig.get().get("sweeper") or {}
+    return "optuna" in str(sweeper.get("_target_", "")).lower()
+
+
+def _fail(err: Exception, output_dir: Path, status: int = 2) -> None:
+    """Report an error briefly and record it in ``error.json``; stop a single run with
+    ``status``; in a sweep, mark the job failed (the other jobs still run)."""
     log.error("%s", err)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "error.json").write_text(
         json.dumps({"error": f"{type(err).__name__}: {err}"}, indent=2) + "\n"
     )
-    if HydraConfig.get().mode != RunMode.MULTIRUN:
-        sys.exit(2)
+    if not _in_sweep():
+        sys.exit(status)
+    if not _optuna_sweep():
+        raise JobFailed(f"{output_dir}: {err}") from None  # the message says it all
 
 
-def auto_threads(cores: int, launcher: dict | None) -> int:
+def auto_threads(cores: int, launcher: dict | None, load: float | None = None) -> int:
     """Torch threads for one job: the launcher's ``cpus_per_task`` (submitit), else the
-    cores divided by the jobs it runs at once (``n_jobs``, joblib), else every core."""
+    cores divided by the jobs it runs at once (``n_jobs``, joblib), else every core; never
+    more than the cores that the 1-minute ``load`` average leaves free (at least one), since
+    an intra-op thread that has to wait for a busy core slows the whole fit down."""
     launcher = launcher or {}
     if launcher.get("cpus_per_task"):
         return max(1, int(launcher["cpus_per_task"]))
     n_jobs = int(launcher.get("n_jobs") or 1)
-    return max(1, cores // max(1, n_jobs))
+    share = max(1, cores // max(1, n_jobs))
+    if load is not None:
+        share = min(share, max(1, cores - int(load)))
+    return share
 
 
 def share_threads(threads: int | str = "auto") -> int:
@@ -53,7 +78,8 @@ def share_threads(threads: int | str = "auto") -> int:
         if hydra_cfg.mode == RunMode.MULTIRUN and "launcher" in hydra_cfg:
             launcher = OmegaConf.to_container(hydra_cfg.launcher, resolve=False)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        threads = auto_threads(cores or 1, launcher)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        threads = auto_threads(cores or 1, launcher, load)
     torch.set_num_threads(int(threads))
     log.debug("torch intra-op threads: %d", int(threads))
     return int(threads)
@@ -64,18 +90,22 @@ def experiment_app(cfg: DictConfig) -> float | None:
     """Run one experiment in the Hydra run directory.
 
     Returns the configured sampler's cross-validated minority AP, the objective that
-    Hydra's Optuna sweeper maximises (NaN when the run or the sampler failed).
+    Hydra's Optuna sweeper maximises (NaN when the run or the sampler failed). A run in
+    which every method failed exits with status 1 (a sweep job: :class:`JobFailed`).
     """
     from genover.evaluation.rundir import completed_run
-    from genover.experiment import run
+    from genover.experiment import run, validate_config
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
-    share_threads(cfg.get("threads", "auto"))
-    done = completed_run(output_dir, cfg) if cfg.get("resume") else None
-    if done is not None:
-        log.info("resume: %s already holds this job's complete results; skipping it", output_dir)
-        return _objective(done)
     try:
+        validate_config(cfg)
+        share_threads(cfg.get("threads", "auto"))
+        done = completed_run(output_dir, cfg) if cfg.get("resume") else None
+        if done is not None:
+            log.info(
+                "resume: %s already holds this job's complete results; skipping it", output_dir
+            )
+            return _objective(done)
         if cfg.get("tune") is not None:
             from genover.tuning import run_nested
 
@@ -85,6 +115,10 @@ def experiment_app(cfg: DictConfig) -> float | None:
     except ValueError as err:
         _fail(err, output_dir)
         return float("nan")
+    failed = {n: m.get("error") for n, m in payload["methods"].items() if m["status"] != "ok"}
+    if failed and len(failed) == len(payload["methods"]):
+        names = ", ".join(failed)
+        _fail(RuntimeError(f"every method failed ({names}); see the errors above"), output_dir, 1)
     return _objective(payload)
 
 
@@ -94,7 +128,7 @@ def _objective(payload: dict) -> float:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
-def generate_app(cfg: DictConfig) -> dict | None:
+def _generate_app(cfg: DictConfig) -> dict | None:
     """Fit a sampler and write the augmented dataset (``genover-generate``)."""
     from omegaconf import MissingMandatoryValue
 
@@ -108,6 +142,23 @@ def generate_app(cfg: DictConfig) -> dict | None:
     except ValueError as err:
         _fail(err, output_dir)
     return None
+
+
+def interruptible(entry: Callable[[], object], prog: str) -> None:
+    """Run a command; Ctrl-C ends it with a message and exit status 130 (128 + SIGINT)."""
+    try:
+        entry()
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"\n{prog}: interrupted (Ctrl-C). A run directory without metrics.json is "
+            "incomplete; run the same command with resume=true to redo only unfinished jobs.\n"
+        )
+        sys.exit(130)
+
+
+def generate_app() -> None:
+    """``genover-generate``: fit a sampler and write the augmented dataset."""
+    interruptible(_generate_app, "genover-generate")
 
 
 def list_datasets() -> None:
@@ -130,6 +181,10 @@ def list_datasets() -> None:
 
 def report_main(argv: list[str] | None = None) -> None:
     """``genover-report <multirun dir>``: ranked, significance-tested tables of a sweep."""
+    interruptible(lambda: _report(argv), "genover-report")
+
+
+def _report(argv: list[str] | None) -> None:
     import argparse
 
     from genover.evaluation.report import write_report
@@ -142,7 +197,11 @@ def report_main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("sweep_dir", help="a Hydra multirun directory (or one run directory)")
     parser.add_argument("--metric", default="ap", help="metric to compare (default: ap)")
-    parser.add_argument("--baseline", default="smote", help="method to test against (smote)")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="method to test against (default: smote, when the sweep ran it)",
+    )
     parser.add_argument("--out", default=None, help="where to write (default: sweep_dir)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -168,7 +227,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "advise":
         from genover.advise import advise_main
 
-        sys.exit(advise_main(sys.argv[2:]))
+        interruptible(lambda: sys.exit(advise_main(sys.argv[2:])), "genover advise")
     if len(sys.argv) > 1 and sys.argv[1] == "datasets":
         try:
             list_datasets()
@@ -176,4 +235,4 @@ def main() -> None:
             sys.stderr.write(f"genover: {err}\n")
             sys.exit(2)
         return
-    experiment_app()
+    interruptible(experiment_app, "genover")

@@ -1,9 +1,12 @@
 """``genover-generate``: fit a sampler on a dataset and write the augmented table.
 
-The output keeps the original column names, dtypes and category labels, adds an
-``is_synthetic`` column, and is written atomically (a temporary file, then a rename) as
-Parquet, CSV or ``.npz`` by its extension. A JSON manifest beside it records the config,
-seed, genover version, input SHA-256, class counts and training time.
+Every output row is mapped to its origin (:func:`row_origins`): the real rows are the input
+table's own rows, exactly as read, and rows that a cleaning or under-sampler removed are
+dropped and counted; the rest are new and flagged ``is_synthetic``. The output keeps the
+original column names, dtypes and category labels, and is written atomically (a temporary
+file, then a rename) as Parquet, CSV or ``.npz`` by its extension. A JSON manifest beside it
+records the config, seed, genover version, input SHA-256, class and row counts, column types
+and training time.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from genover.atomic import atomic_write, atomic_write_text
-from genover.data import Dataset, read_table
+from genover.data import Dataset, file_sha256, read_table
+from genover.data.frame import check_categorical
 from genover.data.keel import resolve_keel_name
 from genover.experiment import build, load_configured_dataset
 
@@ -27,14 +31,25 @@ log = logging.getLogger(__name__)
 FORMATS = (".parquet", ".csv", ".npz")
 
 
-def output_paths(out: str, overwrite: bool) -> tuple[Path, Path]:
-    """The table and manifest paths; refuses to replace existing files unless ``overwrite``."""
+def output_paths(out: str, overwrite: bool, data: str = "") -> tuple[Path, Path]:
+    """The table and manifest paths; refuses to replace existing files unless ``overwrite``,
+    and the input file of ``data=file:<path>`` always."""
     if not out or out == "???":
         raise ValueError("say where to write: out=<path>.parquet (or .csv / .npz).")
     path = Path(out).expanduser()
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"out={out!r} has no supported extension; use one of {FORMATS}.")
     manifest = path.with_name(path.name + ".manifest.json")
+    scheme, _, source = str(data).partition(":")
+    if scheme == "file" and Path(source).expanduser().resolve() in (
+        path.resolve(),
+        manifest.resolve(),
+    ):
+        other = path.with_stem(path.stem + "_augmented")
+        raise ValueError(
+            f"out={out!r} is the input file data={data}; refusing to replace the source even "
+            f"with overwrite=true. Write elsewhere, e.g. out={other}."
+        )
     for existing in (path, manifest):
         if existing.exists() and not overwrite:
             raise ValueError(f"{existing} exists; refusing to overwrite it. Pass overwrite=true.")
@@ -47,7 +62,8 @@ def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Se
     """Features and labels as the user knows them: the file's own frame for ``file:`` specs,
     the restored schema (categories, integers, class names) otherwise."""
     if dataset.source.get("kind") == "file":
-        frame = read_table(str(cfg.data).split(":", 1)[1])
+        declared = check_categorical(cfg.get("categorical"))
+        frame = read_table(str(cfg.data).split(":", 1)[1], text_columns=declared)
         target = str(cfg.target)
         features, labels = frame.drop(columns=[target]), frame[target]
     else:
@@ -58,10 +74,13 @@ def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Se
 
 
 def impute_frame(frame: pd.DataFrame, strategy: str) -> pd.DataFrame:
-    """Fill missing numeric values by ``strategy`` and missing categories by their mode."""
+    """Fill missing (and, as ``genover`` does, infinite) numeric values by ``strategy`` and
+    missing categories by their mode."""
     frame = frame.copy()
     for name in frame.columns:
         column = frame[name]
+        if _numeric(column):
+            column = column.replace([np.inf, -np.inf], np.nan)
         if not column.isna().any():
             continue
         numeric = pd.api.types.is_numeric_dtype(column) and strategy != "most_frequent"
@@ -84,7 +103,7 @@ def input_sha256(cfg: DictConfig, dataset: Dataset) -> dict:
     else:
         digest = hashlib.sha256(dataset.X.tobytes() + dataset.y.tobytes()).hexdigest()
         return {"sha256": digest, "of": f"the loaded arrays of {dataset.name}"}
-    return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "of": str(path)}
+    return {"sha256": file_sha256(path), "of": str(path)}
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -115,38 +134,35 @@ def _npz_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def generate(cfg: DictConfig) -> dict:
     """Fit ``cfg.sampler`` on ``cfg.data`` and write the augmented table; return the manifest."""
-    path, manifest_path = output_paths(str(cfg.out), bool(cfg.overwrite))
+    path, manifest_path = output_paths(str(cfg.out), bool(cfg.overwrite), str(cfg.data))
     dataset = load_configured_dataset(cfg)
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
     amount_note = exact_counts(sampler, bool(cfg.get("amount_selection", False)))
-    if "categorical_features" in sampler.get_params(deep=False) and cfg.get("categorical"):
-        declared = set(cfg.categorical)
-        sampler.set_params(
-            categorical_features=[
-                c for c in features.columns if c in declared or not _numeric(features[c])
-            ]
-        )
+    declared = set(check_categorical(cfg.get("categorical")) or [])
+    categorical = [c for c in features.columns if c in declared or not _numeric(features[c])]
+    if "categorical_features" in sampler.get_params(deep=False) and categorical:
+        sampler.set_params(categorical_features=categorical)
     # The sampler learns from imputed rows; the original rows are written back untouched.
     fitted = impute_frame(features, dataset.impute) if dataset.impute else features
     start = time.perf_counter()
-    X_res, y_res = sampler.fit_resample(fitted, labels)
+    X_res, y_res = _fit_resample(sampler, fitted, labels, categorical)
     seconds = time.perf_counter() - start
-    before, after = _counts(labels), _counts(pd.Series(np.asarray(y_res)))
+    origin = row_origins(sampler, fitted, labels, X_res, y_res)
+    table, rows = augmented_table(features, labels, X_res, y_res, origin)
+    before, after = _counts(labels), _counts(table[labels.name])
     log.info("class counts before: %s; after: %s", before, after)
-    synthetic = X_res.iloc[len(features) :] if isinstance(X_res, pd.DataFrame) else None
-    if synthetic is None:
-        synthetic = pd.DataFrame(np.asarray(X_res)[len(features) :], columns=features.columns)
-    table = pd.concat([features, synthetic], ignore_index=True)
-    table[labels.name] = np.asarray(y_res)
-    table["is_synthetic"] = np.arange(len(table)) >= len(features)
+    if rows["removed"]:
+        log.info("the sampler removed %d real rows: %s", rows["removed"], rows["removed_per_class"])
     if cfg.synthetic_only:
         table = table[table["is_synthetic"]].reset_index(drop=True)
     write_table(table, path)
     manifest = {
         "output": str(path),
         "rows_written": int(len(table)),
+        "rows": rows,
         "synthetic_only": bool(cfg.synthetic_only),
+        "columns": {str(c): str(t) for c, t in table.dtypes.items()},
         "config": OmegaConf.to_container(cfg, resolve=True),
         "seed": int(cfg.seed),
         "genover_version": _version(),
@@ -161,6 +177,116 @@ def generate(cfg: DictConfig) -> dict:
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
     log.info("wrote %d rows to %s (manifest %s)", len(table), path, manifest_path.name)
     return manifest
+
+
+def _fit_resample(sampler, X: pd.DataFrame, y: pd.Series, categorical: list):
+    """``sampler.fit_resample``, with a clear error when a numeric-only sampler meets
+    categorical columns (it fails on text, or interpolates numeric-looking codes)."""
+    advice = (
+        f"{type(sampler).__name__} works on numeric columns only, and {categorical} are "
+        "categorical. Use a sampler that handles categories (sampler=smote_nc, cvae, ddpm or "
+        "bagan), or drop those columns"
+    )
+    if not categorical or "categorical_features" in sampler.get_params(deep=False):
+        return sampler.fit_resample(X, y)
+    try:
+        X_res, y_res = sampler.fit_resample(X, y)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{advice} ({err}).") from err
+    out = X_res if isinstance(X_res, pd.DataFrame) else pd.DataFrame(np.asarray(X_res))
+    for j, name in enumerate(X.columns):
+        if name not in categorical:
+            continue
+        known = set(X.iloc[:, j].dropna().astype(str))
+        made = out.iloc[:, j].dropna().astype(str)
+        invented = made[~made.isin(known)]
+        if len(invented):
+            raise ValueError(f"{advice}: it made {name!r} values such as {invented.iloc[0]!r}.")
+    return X_res, y_res
+
+
+def row_origins(sampler, X: pd.DataFrame, y: pd.Series, X_res, y_res) -> np.ndarray:
+    """For every output row, the input row it is (its position in ``X``), or -1 for a new row.
+
+    A sampler's ``sample_indices_`` says it directly (its repeats are new rows: copies);
+    otherwise each output row is matched to an unused input row with the same values and
+    label (hashes of the values as the sampler saw them). Samplers that remove rows (Tomek
+    links, under-sampling) and ones that reorder them are both handled; unmatched input rows
+    were removed.
+    """
+    indices = getattr(sampler, "sample_indices_", None)
+    if indices is not None and len(indices) == len(y_res):
+        indices = np.asarray(indices, dtype=np.int64)
+        return np.where(pd.Series(indices).duplicated().to_numpy(), -1, indices)
+    keys_in = _row_keys(X, y, X)
+    keys_out = _row_keys(X_res, y_res, X)
+    rank_in = pd.Series(keys_in).groupby(keys_in).cumcount().to_numpy()
+    rank_out = pd.Series(keys_out).groupby(keys_out).cumcount().to_numpy()
+    lookup = pd.Series(np.arange(len(keys_in)), index=pd.MultiIndex.from_arrays([keys_in, rank_in]))
+    found = lookup.reindex(pd.MultiIndex.from_arrays([keys_out, rank_out]))
+    return found.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _row_keys(X, y, like: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row of its values (numbers as float64, everything else as text) and
+    its label, so that the same row hashes alike before and after resampling."""
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=like.columns)
+    data = {}
+    for j in range(len(like.columns)):
+        column = frame.iloc[:, j].reset_index(drop=True)
+        if _numeric(like.iloc[:, j]):
+            data[j] = pd.to_numeric(column, errors="coerce").astype(np.float64)
+        else:
+            data[j] = column.astype(object).astype(str)
+    data["label"] = pd.Series(np.asarray(y)).astype(object).astype(str)
+    return pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
+
+
+def augmented_table(
+    features: pd.DataFrame, labels: pd.Series, X_res, y_res, origin: np.ndarray
+) -> tuple[pd.DataFrame, dict]:
+    """The real rows that the sampler kept, exactly as read (values, labels, dtypes), in input
+    order, then the new rows (``is_synthetic=True``); and the row counts for the manifest."""
+    kept = np.sort(origin[origin >= 0])
+    real = features.iloc[kept].reset_index(drop=True)
+    real[labels.name] = labels.iloc[kept].reset_index(drop=True)
+    new = origin < 0
+    out = X_res if isinstance(X_res, pd.DataFrame) else pd.DataFrame(np.asarray(X_res))
+    synthetic = out.iloc[np.flatnonzero(new)].reset_index(drop=True)
+    synthetic.columns = features.columns
+    synthetic = _like(synthetic, features)
+    synthetic[labels.name] = pd.Series(np.asarray(y_res)[new]).astype(labels.dtype).to_numpy()
+    table = pd.concat([real, synthetic], ignore_index=True) if len(synthetic) else real
+    table["is_synthetic"] = np.arange(len(table)) >= len(real)
+    removed = np.setdiff1d(np.arange(len(features)), kept)
+    rows = {
+        "real": int(len(real)),
+        "synthetic": int(new.sum()),
+        "removed": int(len(removed)),
+        "removed_per_class": _counts(labels.iloc[removed]) if len(removed) else {},
+    }
+    return table, rows
+
+
+def _like(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """New rows in the reference's dtypes where their values fit (categories, whole numbers,
+    text), so that real and new rows share one column type; otherwise as they are."""
+    frame = frame.copy()
+    for name in reference.columns:
+        dtype, column = reference[name].dtype, frame[name]
+        try:
+            if isinstance(dtype, pd.CategoricalDtype):
+                if column.dropna().isin(dtype.categories).all():
+                    frame[name] = pd.Categorical(column, dtype=dtype)
+            elif pd.api.types.is_integer_dtype(dtype):
+                values = pd.to_numeric(column)
+                if (values == np.round(values)).all():
+                    frame[name] = values.astype(dtype)
+            elif column.dtype != dtype:
+                frame[name] = column.astype(dtype)
+        except (TypeError, ValueError):
+            continue
+    return frame
 
 
 def exact_counts(sampler, amount_selection: bool) -> str:

@@ -355,3 +355,24 @@ def test_help_lists_the_guideline_and_domains(capsys):
     assert out.startswith("usage: genover advise data=<spec>")
     assert "above 100:1     anomaly detection and one-class learning" in out
     assert "medical         recall first: F2 and asymmetric costs for threshold tuning" in out
+
+
+def test_two_minority_rows_advice_and_its_check_use_the_same_folds(tmp_path, capsys, compose_cfg):
+    """advise printed folds=2 while advise.run=true ran folds=3 and failed every candidate;
+    and the printed commands failed on the threshold-tuning split (issue 18)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    frame["y"] = ["pos"] * 2 + ["neg"] * 38
+    path = tmp_path / "two.csv"
+    frame.to_csv(path, index=False)
+    data = [f"data=file:{path}", "target=y"]
+    assert advise_main([*data, "advise.run=true"]) == 0
+    out = capsys.readouterr().out
+    assert "paired 2-fold x 1 cross-validation" in out
+    ranking = out.split("ranked by minority AP:")[1]
+    assert "none (reference)" in ranking and "fewer than folds" not in ranking
+    commands = printed_commands(out.split("paired 2-fold")[0])
+    assert commands and all("folds=2" in c for c in commands)
+    for overrides in commands:
+        payload = run(compose_cfg(*overrides, "evaluation.plots=false", tiny=False))
+        assert any(m["status"] == "ok" for m in payload["methods"].values()), overrides

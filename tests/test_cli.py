@@ -45,7 +45,8 @@ def test_multirun_keeps_going_past_a_bad_job(tmp_path):
         ],
         tmp_path,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # every job ran; the sweep says one failed
+    assert "keel:nope" in proc.stderr or "nope" in proc.stderr
     assert (tmp_path / "sweep" / "0" / "metrics.json").exists()
     error = json.loads((tmp_path / "sweep" / "1" / "error.json").read_text())
     assert "unknown KEEL dataset 'nope'" in error["error"]
@@ -60,3 +61,58 @@ def test_help_and_dataset_listing(tmp_path):
     assert len(lines) == 100
     yeast4 = next(row for row in lines if row.split()[0] == "keel:yeast4").split()
     assert yeast4[1:3] == ["1484", "8"] and float(yeast4[-1]) == pytest.approx(28.10, abs=0.01)
+
+
+def test_every_method_failed_exits_1_and_a_partial_failure_exits_0(tmp_path):
+    """A run in which nothing worked once exited 0 (issue 18)."""
+    base = ["experiment=debug", "evaluation.plots=false", "sampler=sv", "sampler.name=nosuch"]
+    proc = _run([*base, "baselines=[]", "hydra.run.dir=all"], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "every method failed (sv)" in proc.stdout + proc.stderr
+    partial = _run([*base, "baselines=[none]", "hydra.run.dir=some"], tmp_path)
+    assert partial.returncode == 0, partial.stderr
+    assert (
+        "failed: ValueError: smote-variants has no oversampler" in partial.stdout + partial.stderr
+    )
+
+
+def test_ctrl_c_prints_a_message_and_exits_130(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [
+            *GENOVER,
+            "experiment=debug",
+            "sampler=cvae",
+            "sampler.trainer.max_steps=100000",
+            "sampler.trainer.patience=100000",
+            "baselines=[]",
+            "hydra.run.dir=out",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even if we ignore it
+    )
+    deadline = time.time() + 120
+    while not (tmp_path / "out" / ".hydra").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(3.0)  # the job has started: inside the generator's (Lightning) training loop
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "genover: interrupted (Ctrl-C)" in err
+
+
+def test_generate_help_is_its_own():
+    proc = subprocess.run(
+        [sys.executable, "-c", "from genover.cli import generate_app; generate_app()", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("genover-generate: fit a sampler on a dataset")
+    assert "genover-generate data=keel:yeast4 sampler=ddpm" in proc.stdout

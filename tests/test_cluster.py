@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from genover.cli import auto_threads
@@ -128,3 +130,43 @@ def test_threads_follow_the_launcher():
     assert auto_threads(2, {"n_jobs": 2}) == 1
     assert auto_threads(16, {"n_jobs": 3}) == 5
     assert auto_threads(16, {"cpus_per_task": 4, "n_jobs": None}) == 4
+
+
+def test_resume_reruns_a_job_whose_file_data_changed(compose_cfg, tmp_path):
+    """The config hash alone once let resume skip a job whose data file had changed."""
+    from genover.data import file_sha256
+    from genover.evaluation.rundir import completed_run
+    from genover.experiment import run
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "y": ["p"] * 12 + ["n"] * 48})
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    args = (f"data=file:{data}", "target=y", "sampler=none", "baselines=[]")
+    cfg = compose_cfg(*args, "evaluation.plots=false")
+    out = tmp_path / "job"
+    metrics = run(cfg, output_dir=out)
+    assert metrics["data_fingerprint"]["sha256"] == file_sha256(data)
+    assert completed_run(out, cfg) is not None
+    os.utime(data, (1, 1))  # touched or copied: same bytes, a new mtime
+    assert completed_run(out, cfg) is not None
+    frame.loc[0, "a"] += 1.0
+    frame.to_csv(data, index=False)
+    assert completed_run(out, cfg) is None
+
+
+def test_resume_reruns_a_job_in_which_every_method_failed(compose_cfg, tmp_path):
+    from genover.evaluation.rundir import completed_run
+    from genover.experiment import run
+
+    cfg = compose_cfg("sampler=sv", "sampler.name=nosuch", "baselines=[]", "evaluation.plots=false")
+    assert run(cfg, output_dir=tmp_path)["methods"]["sv"]["status"] == "failed"
+    assert (tmp_path / "metrics.json").exists() and completed_run(tmp_path, cfg) is None
+
+
+def test_auto_threads_leave_busy_cores_alone():
+    assert auto_threads(2, None, load=0.1) == 2
+    assert auto_threads(2, None, load=2.3) == 1  # two busy neighbours: one thread
+    assert auto_threads(8, None, load=3.0) == 5
+    assert auto_threads(2, {"n_jobs": 2}, load=0.0) == 1
+    assert auto_threads(16, {"cpus_per_task": 4}, load=15.0) == 4  # an allocation is ours

@@ -202,3 +202,55 @@ def test_booster_configs_and_constructor_defaults_agree(compose_cfg, option):
     defaults = get_class(node.pop("_target_"))().get_params()
     node.pop("random_state")  # ${seed}
     assert node == {key: defaults[key] for key in node}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("threads=0", r"threads=0 is not a thread count.*threads=1\) or threads=auto"),
+        ("threads=-1", r"threads=-1 is not a thread count"),
+        ("threads=abc", r"threads='abc' is not a thread count"),
+        ("minority_cap=abc", r"minority_cap='abc': use a whole number.*minority_cap=20"),
+        ("minority_cap=1", r"minority_cap=1: use a whole number of at least 2"),
+        ("categorical=f0", r"categorical='f0' is not a list of columns; write categorical=\[f0\]"),
+        (
+            "evaluation.threshold.val_fraction=1.5",
+            r"evaluation.threshold.val_fraction=1.5: use a fraction.*val_fraction=0.2",
+        ),
+        (
+            "evaluation.threshold.objective=cost",
+            r"objective=cost needs a cost matrix: add evaluation.threshold.cost=\[\[0,1\],\[20,0\]\]",
+        ),
+        ("evaluation.threshold.objective=f1", r"objective='f1': use one of fbeta, cost"),
+        ("evaluation.threshold.cost=[1,2]", r"cost=\[1, 2\] is not a 2x2 matrix"),
+    ],
+)
+def test_bad_options_are_named_with_a_valid_alternative(compose_cfg, override, message):
+    from genover.experiment import validate_config
+
+    with pytest.raises(ValueError, match=message):
+        validate_config(compose_cfg(override))
+
+
+def test_valid_options_pass(compose_cfg):
+    from genover.experiment import validate_config
+
+    validate_config(compose_cfg("threads=2", "minority_cap=20", "categorical=[a]"))
+    validate_config(
+        compose_cfg(
+            "evaluation.threshold.objective=cost", "evaluation.threshold.cost=[[0,1],[5,0]]"
+        )
+    )
+
+
+def test_a_baseline_named_like_the_sampler_with_other_settings_runs_under_its_own_name(
+    compose_cfg,
+):
+    from genover.experiment import config_choices, experiment_methods
+
+    cfg = compose_cfg("sampler=smote", "sampler.k_neighbors=2", "baselines=[none,smote]")
+    methods = experiment_methods(cfg, config_choices(cfg))
+    assert [m.name for m in methods] == ["smote", "none", "smote (baseline)"]
+    assert [m.sampler.get("k_neighbors") for m in methods] == [2, None, 5]
+    same = compose_cfg("sampler=smote", "baselines=[none,smote]")
+    assert [m.name for m in experiment_methods(same, config_choices(same))] == ["smote", "none"]

@@ -123,7 +123,7 @@ def test_failing_method_is_recorded_and_others_still_run(compose_cfg):
 
 
 def test_class_smaller_than_folds_is_rejected(compose_cfg):
-    with pytest.raises(ValueError, match=r"has 7 rows, fewer than folds=10; use folds<=7"):
+    with pytest.raises(ValueError, match=r"has 7 rows, fewer than folds=10; use folds=7"):
         run(compose_cfg("data=keel:ecoli-0-1-3-7_vs_2-6", "folds=10"))
 
 

@@ -152,3 +152,162 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
     assert manifest["amount"].startswith("selected from the grid")
     assert manifest["class_counts_after"] == {"no": 78, "yes": 12}  # all tied: 0 rows
     assert manifest["sampler_outcome"]["amount_tied"] is True
+
+
+# -- every output row is mapped to its origin (issue 18) ---------------------------------------
+
+FAST_BY_SAMPLER = {
+    "cvae": FAST_GENERATOR,
+    "ddpm": [
+        *FAST_GENERATOR,
+        "sampler.model.hidden=16",
+        "sampler.model.steps=10",
+        "sampler.model.sample_steps=5",
+    ],
+    "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
+}
+CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan")
+
+
+def _mixed_frame(categorical: bool) -> pd.DataFrame:
+    """Overlapping classes (so that Tomek links and ENN remove rows), labels as text, and for
+    category-aware samplers a numeric-looking text column and a pandas category column."""
+    rng = np.random.default_rng(1)
+    n, n_min = 48, 10
+    frame = pd.DataFrame(
+        {
+            "x0": rng.normal(size=n).round(4),
+            "x1": np.r_[rng.normal(0.3, 1, n_min), rng.normal(0, 1, n - n_min)],
+        }
+    )
+    if categorical:
+        frame["zip"] = rng.choice(["00501", "02134", "0", "4"], n)
+        frame["plan"] = pd.Categorical(rng.choice(["basic", "gold"], n), ["basic", "gold", "vip"])
+    frame["y"] = ["rare"] * n_min + ["common"] * (n - n_min)
+    return frame
+
+
+def _sampler_names() -> list[str]:
+    from genover.experiment import sampler_config_names
+
+    return sampler_config_names()
+
+
+@pytest.mark.parametrize("sampler", _sampler_names())
+def test_every_sampler_exports_the_real_rows_exactly(compose_cfg, tmp_path, sampler):
+    frame = _mixed_frame(categorical=sampler in CATEGORY_AWARE)
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source, index=False)
+    out = tmp_path / "out.parquet"
+    cfg = compose_cfg(
+        f"sampler={sampler}",
+        *FAST_BY_SAMPLER.get(sampler, []),
+        f"data=file:{source}",
+        "target=y",
+        f"out={out}",
+        tiny=False,
+        config_name="generate",
+    )
+    manifest = generate(cfg)
+    table = pd.read_parquet(out)
+    real = table[~table["is_synthetic"]].drop(columns="is_synthetic")
+    # Every real row is an input row, unchanged, with its own label, in input order.
+    assert real.dtypes.to_dict() == frame.dtypes.to_dict()
+    keys = ["x0", "x1"]
+    matched = frame.reset_index().merge(real, on=list(frame.columns), how="inner")
+    assert len(matched) == len(real) and matched["index"].is_monotonic_increasing
+    assert not real.duplicated(subset=keys).any()
+    synthetic = table[table["is_synthetic"]]
+    if "zip" in frame:
+        assert set(synthetic["zip"]) <= set(frame["zip"])
+        assert list(table["plan"].cat.categories) == ["basic", "gold", "vip"]
+    rows = manifest["rows"]
+    assert rows["real"] + rows["removed"] == len(frame)
+    assert rows["real"] + rows["synthetic"] == len(table)
+    assert manifest["class_counts_after"] == {
+        str(k): int(v) for k, v in table["y"].value_counts().sort_index().items()
+    }
+
+
+def test_a_cleaning_sampler_never_relabels_a_real_row(compose_cfg, tmp_path):
+    """SMOTE-Tomek removes majority rows: the export once wrote majority rows labelled as
+    minority rows (and random under-sampling failed on the length)."""
+    frame = _mixed_frame(categorical=False)
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    for sampler in ("smote_tomek", "random_under"):
+        out = tmp_path / f"{sampler}.csv"
+        args = (f"sampler={sampler}", f"data=file:{source}", "target=y", f"out={out}")
+        manifest = generate(compose_cfg(*args, tiny=False, config_name="generate"))
+        table = pd.read_csv(out)
+        real = table[~table["is_synthetic"]].drop(columns="is_synthetic")
+        assert manifest["rows"]["removed"] > 0
+        merged = real.merge(frame, on=["x0", "x1"], suffixes=("", "_in"))
+        assert len(merged) == len(real) and (merged["y"] == merged["y_in"]).all()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz", ".parquet"])
+def test_numeric_looking_categories_round_trip_in_every_format(compose_cfg, tmp_path, suffix):
+    frame = _mixed_frame(categorical=True).drop(columns="plan")
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / f"out{suffix}"
+    generate(
+        _cfg(compose_cfg, f"data=file:{source}", "target=y", "categorical=[zip]", f"out={out}")
+    )
+    if suffix == ".csv":
+        table = pd.read_csv(out, dtype={"zip": str})
+    elif suffix == ".npz":
+        arrays = np.load(out)
+        table = pd.DataFrame({c: arrays[c] for c in arrays["__columns__"]})
+    else:
+        table = pd.read_parquet(out)
+    assert table["zip"].astype(str).tolist()[: len(frame)] == frame["zip"].tolist()
+    assert set(table["zip"].astype(str)) <= {"00501", "02134", "0", "4"}
+
+
+@pytest.mark.parametrize("name", ["CVAESampler", "DDPMSampler"])
+def test_python_api_keeps_numeric_looking_text_categories(name):
+    import genover
+
+    frame = _mixed_frame(categorical=True).drop(columns="plan")
+    X, y = frame.drop(columns="y"), frame["y"]
+    model = (
+        {"hidden": [16]}
+        if name == "CVAESampler"
+        else {"hidden": 16, "steps": 10, "sample_steps": 5}
+    )
+    sampler = getattr(genover, name)(
+        random_state=0, trainer={"max_steps": 4, "epoch_steps": 2}, model=model
+    )
+    X_res, _ = sampler.fit_resample(X, y)
+    assert set(X_res["zip"]) <= {"00501", "02134", "0", "4"}
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+
+
+def test_inputs_the_export_cannot_take(compose_cfg, tmp_path):
+    frame = _mixed_frame(categorical=True).drop(columns="plan")
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    base = (f"data=file:{source}", "target=y")
+    with pytest.raises(ValueError, match=r"is the input file.*even with overwrite=true"):
+        generate(_cfg(compose_cfg, *base, f"out={source}", "overwrite=true"))
+    with pytest.raises(ValueError, match=r"numeric columns only.*\['zip'\].*sampler=smote_nc"):
+        args = ("sampler=smote", "categorical=[zip]", f"out={tmp_path / 'a.csv'}")
+        generate(compose_cfg(*base, *args, tiny=False, config_name="generate"))
+    source.write_text("x0,x0,y\n1,2,a\n3,4,b\n")
+    with pytest.raises(ValueError, match=r"duplicate column names \['x0'\]"):
+        generate(_cfg(compose_cfg, *base, f"out={tmp_path / 'b.csv'}"))
+
+
+def test_impute_handles_infinite_values_as_genover_does(compose_cfg, claims_csv, tmp_path):
+    path, frame = claims_csv
+    frame.loc[[3, 20], "amount"] = np.inf
+    frame.to_csv(path, index=False)
+    out = tmp_path / "inf.parquet"
+    generate(
+        _cfg(compose_cfg, f"data=file:{path}", "target=is_fraud", "impute=median", f"out={out}")
+    )
+    table = pd.read_parquet(out)
+    assert np.isinf(table["amount"].iloc[:90]).sum() == 2  # originals untouched
+    assert np.isfinite(table["amount"].iloc[90:]).all()

@@ -147,3 +147,54 @@ def test_capped_rows_are_the_same_for_every_sampler_and_classifier(
     assert set(cells["classifier"]) == {"lr", "xgboost"}
     assert (cells["minority_train"] == 6).all()
     assert cells.groupby("fold")["n_test"].nunique().eq(1).all()
+
+
+def _few_minority(tmp_path, minority: int):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    frame["y"] = ["pos"] * minority + ["neg"] * (40 - minority)
+    path = tmp_path / f"m{minority}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_one_minority_row_per_training_fold_runs_what_can_run(compose_cfg, tmp_path):
+    """Threshold tuning's split once ran before its guard and failed every method."""
+    path = _few_minority(tmp_path, 2)
+    cfg = compose_cfg(
+        f"data=file:{path}",
+        "target=y",
+        "folds=2",
+        "sampler=none",
+        "baselines=[random_over,smote]",
+        "evaluation.plots=false",
+        tiny=False,
+    )
+    methods = run(cfg)["methods"]
+    assert methods["none"]["status"] == "ok" and methods["random_over"]["status"] == "ok"
+    assert methods["smote"]["status"] == "failed"
+    assert "cannot interpolate" in methods["smote"]["error"]
+    for outcome in methods["none"]["fold_outcomes"]:
+        assert outcome["threshold.tuning"].startswith(
+            "skipped: the training fold holds 1 row(s) of class 'pos'"
+        )
+
+
+def test_minority_cap_2_records_why_threshold_tuning_was_skipped(compose_cfg):
+    cfg = compose_cfg("sampler=none", "baselines=[]", "minority_cap=2", "evaluation.plots=false")
+    outcomes = run(cfg)["methods"]["none"]["fold_outcomes"]
+    assert all(
+        o["threshold.tuning"].startswith("skipped: the training fold holds 2") for o in outcomes
+    )
+    uncapped = compose_cfg("sampler=none", "baselines=[]", "evaluation.plots=false")
+    assert {o["threshold.tuning"] for o in run(uncapped)["methods"]["none"]["fold_outcomes"]} == {
+        "tuned"
+    }
+
+
+def test_a_single_minority_row_says_what_is_possible(compose_cfg, tmp_path):
+    path = _few_minority(tmp_path, 1)
+    cfg = compose_cfg(f"data=file:{path}", "target=y", "folds=2", tiny=False)
+    with pytest.raises(ValueError, match=r"has 1 row: cross-validation needs at least 2") as err:
+        run(cfg)
+    assert "folds<=1" not in str(err.value)

@@ -3,7 +3,7 @@
 from genover.data.dataset import Column, Dataset
 from genover.data.frame import dataset_from_frame
 from genover.data.keel import keel_datasets, read_keel
-from genover.data.sources import LOADERS, load_dataset, read_table
+from genover.data.sources import LOADERS, data_fingerprint, file_sha256, load_dataset, read_table
 from genover.data.transform import OneHotCategoricals, TabularTransformer
 
 __all__ = [
@@ -12,7 +12,9 @@ __all__ = [
     "LOADERS",
     "OneHotCategoricals",
     "TabularTransformer",
+    "data_fingerprint",
     "dataset_from_frame",
+    "file_sha256",
     "keel_datasets",
     "load_dataset",
     "read_keel",

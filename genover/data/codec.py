@@ -13,10 +13,14 @@ import pandas as pd
 
 
 def _is_text(values: pd.Series) -> bool:
+    """Categorical: category and bool dtypes, and any column holding strings, numeric-looking
+    or not (``'0'``, ZIP ``'00501'``): they are labels and come back as the same strings."""
     if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
         return True
     if pd.api.types.is_numeric_dtype(values):
         return False
+    if pd.api.types.is_string_dtype(values) and values.map(type).eq(str).any():
+        return True
     return pd.to_numeric(values, errors="coerce").isna().any()
 
 

@@ -14,6 +14,23 @@ IMPUTE_STRATEGIES = ("median", "mean", "most_frequent")
 _MAX_LISTED = 5
 
 
+def check_categorical(categorical) -> list[str] | None:
+    """``categorical`` as a list of column names; a bare string is a mistake for a list."""
+    if categorical is None:
+        return None
+    if isinstance(categorical, str):
+        raise ValueError(
+            f"categorical={categorical!r} is not a list of columns; write "
+            f"categorical=[{categorical}] (or categorical=[a,b] for several)."
+        )
+    try:
+        return [str(c) for c in categorical]
+    except TypeError as err:
+        raise ValueError(
+            f"categorical={categorical!r} is not a list of columns; write categorical=[a,b]."
+        ) from err
+
+
 def dataset_from_frame(
     frame: pd.DataFrame,
     target: str,
@@ -44,7 +61,7 @@ def dataset_from_frame(
     if features.shape[1] == 0:
         raise ValueError(f"dataset {name!r} has only the target column {target!r}; no features.")
     y, class_names = _encode_target(frame[target], name, target)
-    declared = set(categorical or [])
+    declared = set(check_categorical(categorical) or [])
     unknown = declared - set(features.columns)
     if unknown:
         raise ValueError(

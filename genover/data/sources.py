@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ import pandas as pd
 from sklearn import datasets as skdatasets
 
 from genover.data.dataset import Dataset
-from genover.data.frame import dataset_from_frame
+from genover.data.frame import check_categorical, dataset_from_frame
 from genover.data.keel import read_keel, resolve_keel_name
 
 SKLEARN_DATASETS = {
@@ -130,26 +131,80 @@ def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
     )
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV or Parquet file chosen by its extension."""
+def read_table(path: str | Path, text_columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV or Parquet file chosen by its extension.
+
+    ``text_columns`` (declared categorical) are read from CSV as text, so that codes such as
+    ZIP ``00501`` keep their leading zeros. Duplicate column names are an error.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} does not exist; check the path after file:.")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        _reject_duplicate_columns(pq.read_schema(path).names, path)
         return pd.read_parquet(path)
     if suffix not in (".csv", ".tsv", ".txt"):
         raise ValueError(f"unsupported file type {suffix!r}; use .csv, .tsv or .parquet.")
     if path.stat().st_size == 0:
         raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.")
+    sep = "\t" if suffix == ".tsv" else ","
     try:
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0]
+        _reject_duplicate_columns([str(c) for c in header.tolist()], path)
+        text = {c: str for c in (text_columns or []) if c in set(header)}
+        return pd.read_csv(path, sep=sep, dtype=text or None, keep_default_na=True)
     except pd.errors.EmptyDataError as err:
         raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.") from err
 
 
+def _reject_duplicate_columns(names: Sequence[str], path: Path) -> None:
+    seen, duplicates = set(), []
+    for name in names:
+        if name in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        raise ValueError(
+            f"data file {str(path)!r} has duplicate column names {duplicates}; give every "
+            "column a unique name in the header."
+        )
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (the manifest's and resume's input hash)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_fingerprint(spec: str) -> dict | None:
+    """What identifies the data behind ``spec`` beyond the spec itself: size, mtime and
+    SHA-256 of a ``file:`` or ``keel:`` file; None for data the config alone determines."""
+    scheme, _, rest = str(spec).partition(":")
+    if scheme == "file":
+        path = Path(rest).expanduser().resolve()
+    elif scheme == "keel":
+        path = resolve_keel_name(rest)
+    else:
+        return None
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return {
+        "path": str(path),
+        "size": int(stat.st_size),
+        "mtime": float(stat.st_mtime),
+        "sha256": file_sha256(path),
+    }
+
+
 def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
-    frame = read_table(rest)
+    frame = read_table(rest, text_columns=check_categorical(categorical))
     if target is None:
         raise ValueError(
             f"file:{rest} needs the label column: add target=<column> "

@@ -29,6 +29,7 @@ from genover.evaluation.scarcity import (
 from genover.evaluation.stats import average_ranks, compare_to_baseline, friedman, nemenyi_cd
 
 log = logging.getLogger(__name__)
+DEFAULT_BASELINE = "smote"
 
 
 @dataclass
@@ -49,9 +50,10 @@ def _natural(path: Path) -> list:
 
 def _overrides(job: Path) -> str:
     path = job / ".hydra" / "overrides.yaml"
-    if not path.exists():
+    try:
+        return " ".join(yaml.safe_load(path.read_text()) or []) or job.name
+    except (OSError, TypeError, yaml.YAMLError):
         return job.name
-    return " ".join(yaml.safe_load(path.read_text()) or []) or job.name
 
 
 def _classifier_label(metrics: dict) -> str:
@@ -81,41 +83,80 @@ def collect_runs(root: Path) -> SweepRuns:
     )
     frames, runs = [], SweepRuns(pd.DataFrame())
     for job in jobs:
-        metrics_path, error_path = job / "metrics.json", job / "error.json"
-        if metrics_path.exists() and (job / "folds.csv").exists():
-            metrics = json.loads(metrics_path.read_text())
-            folds = pd.read_csv(job / "folds.csv")
-            folds["dataset"] = metrics["dataset"]["name"]
-            folds["seed"] = metrics["cv"]["seed"]
-            folds["cap"] = cap_label(metrics["cv"].get("minority_cap"))
-            label = _classifier_label(metrics)
-            if "classifier" in folds.columns:  # several classifiers fed by one sampler fit
-                runs.shared_fit = True
-                first = (metrics.get("classifiers") or [None])[0]
-                folds["classifier"] = folds["classifier"].where(folds["classifier"] != first, label)
-            else:
-                folds["classifier"] = label
-            frames.append(folds)
-            runs.finished += 1
-            for name, result in metrics["methods"].items():
-                if result["status"] == "ok":
-                    runs.samplers[name] = str(result.get("sampler", {}).get("_target_", ""))
-                else:
-                    runs.failed.append(
-                        {"run": str(job.relative_to(root)), "what": name, "error": result["error"]}
-                    )
-        elif error_path.exists():
-            error = json.loads(error_path.read_text()).get("error", "unknown error")
+        try:
+            _read_job(job, root, runs, frames)
+        except UnreadableJob as err:
+            log.warning("%s: %s", job, err)
             runs.failed.append(
-                {"run": str(job.relative_to(root)), "what": _overrides(job), "error": error}
+                {"run": str(job.relative_to(root)), "what": _overrides(job), "error": str(err)}
             )
-        else:
-            runs.incomplete.append(f"{job.relative_to(root)} ({_overrides(job)})")
     if frames:
         folds = pd.concat(frames, ignore_index=True)
         keys = ["dataset", "classifier", "seed", "cap", "method", "repeat", "fold"]
         runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
     return runs
+
+
+class UnreadableJob(ValueError):
+    """A job directory whose files cannot be read; the report lists it with the reason."""
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UnreadableJob(f"{path.name} is unreadable ({type(err).__name__}: {err})") from err
+    if not isinstance(data, dict):
+        raise UnreadableJob(f"{path.name} holds {type(data).__name__}, not a JSON object")
+    return data
+
+
+def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
+    """Add one job's folds, failures or unfinished state to ``runs`` (and ``frames``)."""
+    run = str(job.relative_to(root))
+    if (job / "metrics.json").exists() and (job / "folds.csv").exists():
+        metrics = _read_json(job / "metrics.json")
+        missing = [k for k in ("dataset", "cv", "methods") if k not in metrics]
+        if missing:
+            raise UnreadableJob(f"metrics.json lacks {missing} (an incomplete or foreign file)")
+        methods = metrics["methods"]
+        for name, result in methods.items():
+            if result.get("status") != "ok":
+                error = result.get("error", "no error recorded")
+                runs.failed.append({"run": run, "what": name, "error": error})
+        if not any(r.get("status") == "ok" for r in methods.values()):
+            return  # every method failed: nothing to score, each failure listed above
+        try:
+            folds = pd.read_csv(job / "folds.csv")
+        except (
+            OSError,
+            UnicodeDecodeError,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+        ) as err:
+            raise UnreadableJob(f"folds.csv is unreadable ({type(err).__name__}: {err})") from err
+        if not {"method", "repeat", "fold"} <= set(folds.columns):
+            raise UnreadableJob("folds.csv lacks the method, repeat and fold columns")
+        folds["dataset"] = metrics["dataset"]["name"]
+        folds["seed"] = metrics["cv"]["seed"]
+        folds["cap"] = cap_label(metrics["cv"].get("minority_cap"))
+        label = _classifier_label(metrics)
+        if "classifier" in folds.columns:  # several classifiers fed by one sampler fit
+            runs.shared_fit = True
+            first = (metrics.get("classifiers") or [None])[0]
+            folds["classifier"] = folds["classifier"].where(folds["classifier"] != first, label)
+        else:
+            folds["classifier"] = label
+        frames.append(folds)
+        runs.finished += 1
+        for name, result in methods.items():
+            if result.get("status") == "ok":
+                runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
+    elif (job / "error.json").exists():
+        error = _read_json(job / "error.json").get("error", "unknown error")
+        runs.failed.append({"run": run, "what": _overrides(job), "error": error})
+    else:
+        runs.incomplete.append(f"{run} ({_overrides(job)})")
 
 
 def method_labels(folds: pd.DataFrame, shared_fit: bool = False) -> pd.Series:
@@ -146,13 +187,18 @@ class Report:
 def build_report(
     runs: SweepRuns,
     metric: str = "ap",
-    baseline: str = "smote",
+    baseline: str | None = None,
     alpha: float = 0.05,
     tie_tol: float = 1e-3,
 ) -> Report:
-    """Per-dataset means, average ranks, Friedman/Nemenyi and Wilcoxon-Holm vs ``baseline``."""
+    """Per-dataset means, average ranks, Friedman/Nemenyi and Wilcoxon-Holm vs ``baseline``
+    (None: ``smote`` when the sweep has it; a named baseline the sweep lacks is an error)."""
     if runs.folds.empty:
-        raise ValueError("no finished runs (metrics.json + folds.csv) found under that directory.")
+        listed = "".join(f"\n  {f['run']} {f['what']}: {f['error']}" for f in runs.failed[:10])
+        raise ValueError(
+            "no finished runs (metrics.json + folds.csv) found under that directory"
+            + (f"; failed or unreadable:{listed}" if listed else ".")
+        )
     folds = runs.folds.assign(label=method_labels(runs.folds, runs.shared_fit))
     if metric not in folds.columns:
         raise ValueError(
@@ -170,7 +216,15 @@ def build_report(
     summary = grouped.agg(["mean", "std", "count"]).reset_index()
     table = summary.pivot(index="dataset", columns="label", values="mean")
     scores = table.dropna(axis=0, how="any")
-    chosen = baseline if baseline in scores.columns else None
+    if baseline is not None and baseline not in set(folds["label"]):
+        raise ValueError(
+            f"--baseline {baseline!r} is not a method of these runs; choose one of "
+            f"{sorted(set(folds['label']))}."
+        )
+    chosen = baseline or DEFAULT_BASELINE
+    chosen = chosen if chosen in scores.columns else None
+    if baseline is not None and chosen is None:
+        log.warning("baseline %s did not finish on every dataset: no Wilcoxon tests", baseline)
     versus = compare_to_baseline(scores, chosen, tie_tol) if chosen else pd.DataFrame()
     return Report(
         summary=summary,
@@ -255,7 +309,7 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
         f"{runs.finished} finished runs, {len(runs.failed)} failures, "
         f"{len(runs.incomplete)} unfinished. Statistics use the {report.scores.shape[0]} "
         f"datasets on which all {report.scores.shape[1]} methods finished. Cells: mean ± std "
-        "over all folds and seeds"
+        "(sample std, n−1) over all folds and seeds"
         + (" and classifiers (one sampler fit fed them all)" if runs.shared_fit else "")
         + "; bold = best on the dataset."
         + (
@@ -308,7 +362,7 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
 
 
 def write_report(
-    root: Path, out: Path | None = None, metric: str = "ap", baseline: str = "smote"
+    root: Path, out: Path | None = None, metric: str = "ap", baseline: str | None = None
 ) -> Report:
     """Write report.md, report.csv and cd_diagram.png for the sweep under ``root``."""
     from genover.atomic import atomic_write_text

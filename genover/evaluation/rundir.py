@@ -13,6 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from genover.atomic import atomic_write_text
+from genover.data.sources import data_fingerprint
 from genover.evaluation.metrics import SUMMARY_METRICS
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,12 @@ _ID_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test", "minority_train"
 
 
 def _mean_std(frame: pd.DataFrame) -> dict:
+    """Mean and sample standard deviation (n - 1, as in the report; 0 for a single value)."""
     return {
-        c: {"mean": float(frame[c].mean()), "std": float(frame[c].std(ddof=0))}
+        c: {
+            "mean": float(frame[c].mean()),
+            "std": float(frame[c].std(ddof=1)) if frame[c].count() > 1 else 0.0,
+        }
         for c in frame.columns
     }
 
@@ -83,6 +88,7 @@ def summarise(
         "evaluation": OmegaConf.to_container(cfg.evaluation, resolve=True),
         "headline": "ap",
         "config_hash": config_hash(cfg),
+        "data_fingerprint": data_fingerprint(str(cfg.data)),
         "methods": summary,
         "folds": records,
     }
@@ -102,15 +108,33 @@ def config_hash(cfg: DictConfig) -> str:
 
 
 def completed_run(out: Path, cfg: DictConfig) -> dict | None:
-    """The metrics of a finished run in ``out`` made with this very config, else None."""
+    """The metrics of a finished run in ``out`` made with this very config from the same
+    data (size and SHA-256 of a ``file:``/``keel:`` file), in which at least one method
+    succeeded; else None (the job runs again)."""
     path = out / "metrics.json"
     if not path.exists() or not (out / "folds.csv").exists():
         return None
     try:
         metrics = json.loads(path.read_text())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    return metrics if metrics.get("config_hash") == config_hash(cfg) else None
+    if not isinstance(metrics, dict) or metrics.get("config_hash") != config_hash(cfg):
+        return None
+    methods = metrics.get("methods") or {}
+    if not any(m.get("status") == "ok" for m in methods.values()):
+        return None
+    return metrics if _same_data(metrics.get("data_fingerprint"), str(cfg.data)) else None
+
+
+def _same_data(recorded: dict | None, spec: str) -> bool:
+    """Whether the data behind ``spec`` is still what a run recorded. The content decides:
+    a copied or touched file with the same bytes (a new mtime) counts as the same."""
+    now = data_fingerprint(spec)
+    if recorded is None:  # a run from before fingerprints: bundled data (keel:) is trusted
+        return now is None or not spec.startswith("file:")
+    if now is None:
+        return False
+    return all(recorded.get(k) == now[k] for k in ("size", "sha256"))
 
 
 def _without_timings(outcome: dict) -> dict:
@@ -256,5 +280,5 @@ def format_table(payload: dict) -> str:
     lines = [
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]
     ]
-    title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds)"
+    title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds, sample std n-1)"
     return "\n".join([title, *lines])

@@ -10,6 +10,7 @@ from genover.experiment.config import (
     experiment_methods,
     load_configured_dataset,
     sampler_config_names,
+    validate_config,
 )
 from genover.experiment.crossval import (
     MethodResult,
@@ -38,4 +39,5 @@ __all__ = [
     "model_space",
     "run",
     "sampler_config_names",
+    "validate_config",
 ]

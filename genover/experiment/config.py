@@ -19,6 +19,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from genover.data import Dataset, load_dataset
+from genover.data.frame import check_categorical
+from genover.evaluation.threshold import OBJECTIVES
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,18 @@ def target_name(node: DictConfig) -> str:
 
 
 def experiment_methods(cfg: DictConfig, choices: Mapping) -> list[Method]:
-    """The configured sampler first, then each baseline it does not already cover."""
+    """The configured sampler first, then each baseline. A baseline with the sampler's name
+    and the same settings is the same method (run once); with other settings it runs as
+    ``<name> (baseline)``, e.g. ``sampler=smote sampler.k_neighbors=2 baselines=[smote]``."""
     main = choices.get("sampler") or target_name(cfg.sampler)
     methods = [Method(main, OmegaConf.to_container(cfg.sampler, resolve=True))]
     for name, node in (cfg.get("baselines") or {}).items():
-        if name != main:
-            methods.append(Method(name, OmegaConf.to_container(node, resolve=True)))
+        settings = OmegaConf.to_container(node, resolve=True)
+        if name == main:
+            if settings == methods[0].sampler:
+                continue
+            name = f"{name} (baseline)"
+        methods.append(Method(name, settings))
     return methods
 
 
@@ -103,8 +111,72 @@ def build(node: dict | DictConfig):
     return instantiate(conf, _convert_="all")
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Reject settings that cannot work before any data is read, naming the option, the value
+    and a valid alternative (only the options present in ``cfg`` are checked)."""
+    threads = cfg.get("threads", "auto")
+    if threads != "auto" and not (_whole(threads) and threads >= 1):
+        raise ValueError(
+            f"threads={threads!r} is not a thread count: use a positive whole number "
+            "(e.g. threads=1) or threads=auto."
+        )
+    cap = cfg.get("minority_cap")
+    if cap is not None and not (_whole(cap) and cap >= 2):
+        raise ValueError(
+            f"minority_cap={cap!r}: use a whole number of at least 2 minority rows per training "
+            "fold (e.g. minority_cap=20), or minority_cap=null for no cap."
+        )
+    for key in ("folds", "repeats"):
+        if key in cfg and not _whole(cfg.get(key)):
+            raise ValueError(f"{key}={cfg.get(key)!r}: use a whole number (e.g. {key}=5).")
+    check_categorical(cfg.get("categorical"))
+    threshold = (cfg.get("evaluation") or {}).get("threshold")
+    if threshold is not None:
+        _validate_threshold(threshold)
+
+
+def _validate_threshold(settings: DictConfig) -> None:
+    prefix = "evaluation.threshold"
+    fraction = settings.get("val_fraction")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
+        raise ValueError(
+            f"{prefix}.val_fraction={fraction!r}: use a fraction of the training fold between 0 "
+            f"and 1 (e.g. {prefix}.val_fraction=0.2)."
+        )
+    objective = settings.get("objective")
+    if objective not in OBJECTIVES:
+        raise ValueError(
+            f"{prefix}.objective={objective!r}: use one of {', '.join(OBJECTIVES)} "
+            f"(e.g. {prefix}.objective=fbeta)."
+        )
+    cost = settings.get("cost")
+    if objective == "cost" and cost is None:
+        raise ValueError(
+            f"{prefix}.objective=cost needs a cost matrix: add "
+            f"{prefix}.cost=[[0,1],[20,0]] ([[c_tn, c_fp], [c_fn, c_tp]], 0 = majority; here "
+            f"a missed minority row costs 20 false alarms), or use {prefix}.objective=fbeta."
+        )
+    if cost is not None:
+        matrix = OmegaConf.to_container(cost) if OmegaConf.is_config(cost) else cost
+        try:
+            shape = np.asarray(matrix, dtype=float).shape
+        except (TypeError, ValueError):
+            shape = None
+        if shape != (2, 2):
+            raise ValueError(
+                f"{prefix}.cost={matrix!r} is not a 2x2 matrix of numbers; write it as "
+                f"{prefix}.cost=[[0,1],[20,0]] ([[c_tn, c_fp], [c_fn, c_tp]])."
+            )
+
+
 def load_configured_dataset(cfg: DictConfig) -> Dataset:
-    """The dataset named by ``cfg.data`` with the config's target/categorical/impute/seed."""
+    """The dataset named by ``cfg.data`` with the config's target/categorical/impute/seed,
+    after :func:`validate_config`."""
+    validate_config(cfg)
     return load_dataset(
         cfg.data,
         target=cfg.get("target"),
@@ -120,8 +192,15 @@ def check_folds(dataset: Dataset, folds: int, repeats: int) -> None:
         raise ValueError(f"folds={folds}, repeats={repeats}: need folds>=2 and repeats>=1.")
     counts = dataset.class_counts
     smallest = int(np.argmin(counts))
-    if counts[smallest] < folds:
+    name, count = dataset.class_names[smallest], int(counts[smallest])
+    if count < 2:
         raise ValueError(
-            f"class {dataset.class_names[smallest]!r} of {dataset.name} has {counts[smallest]} "
-            f"rows, fewer than folds={folds}; use folds<={counts[smallest]}."
+            f"class {name!r} of {dataset.name} has {count} row: cross-validation needs at "
+            "least 2 rows of every class (one to train on and one to test, folds=2). Add rows "
+            "of that class, merge it into another class, or drop it from the data."
+        )
+    if count < folds:
+        raise ValueError(
+            f"class {name!r} of {dataset.name} has {count} rows, fewer than folds={folds}; "
+            f"use folds={count} (or fewer, at least 2)."
         )

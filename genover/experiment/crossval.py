@@ -72,7 +72,7 @@ def evaluate_method(
     several = classifiers is not None and len(classifiers) > 1
     for index, (train, test) in enumerate(splits):
         repeat, fold = divmod(index, folds)
-        thresholds = tuned_thresholds(dataset, method, cfg, train, index, classifiers)
+        thresholds, tuning = tuned_thresholds(dataset, method, cfg, train, index, classifiers)
         fitted, fit_record, mask = fit_fold(
             dataset,
             method,
@@ -95,7 +95,12 @@ def evaluate_method(
             scores = score_probabilities(
                 dataset.y[test], proba, dataset.minority_classes, beta, thresholds[name]
             )
-            outcome = {**fold_outcome(pipe, capture, y_fit, dataset), **near, **fit_record}
+            outcome = {
+                **fold_outcome(pipe, capture, y_fit, dataset),
+                **near,
+                **fit_record,
+                **tuning,
+            }
             label = {"classifier": name} if several else {}
             result.records.append(
                 {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from scipy import sparse
@@ -194,8 +195,41 @@ class TorchOverSampler(BaseOverSampler):
         self.dtype = dtype
         self.chunk_size = chunk_size
 
+    def fit_resample(self, X, y, **params):
+        """imblearn's ``fit_resample``, after rejecting categorical and text columns by name
+        (these samplers interpolate numbers)."""
+        if isinstance(X, pd.DataFrame):
+            numeric = [
+                pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+                for t in X.dtypes
+            ]
+            named = [str(c) for c, ok in zip(X.columns, numeric, strict=True) if not ok]
+            if named:
+                raise ValueError(
+                    f"{type(self).__name__} interpolates numbers, and columns {named} are "
+                    "categorical or text. One-hot encode them first, or use SMOTENC or a "
+                    "generator (CVAESampler) for mixed data."
+                )
+        return super().fit_resample(X, y, **params)
+
+    def _check_range(self, X) -> None:
+        """Squared distances of rows this large would overflow ``dtype``: say so."""
+        values = X.data if sparse.issparse(X) else X
+        largest = float(np.abs(values).max()) if values.size else 0.0
+        limit = math.sqrt(torch.finfo(_DTYPES[self.dtype]).max / (4 * max(1, X.shape[1])))
+        if largest > limit:
+            advice = "rescale the features (e.g. StandardScaler)"
+            if self.dtype == "float32":
+                advice = f"pass dtype='float64' or {advice}"
+            raise ValueError(
+                f"{type(self).__name__}: X holds values as large as {largest:.3g}, whose squared "
+                f"distances overflow dtype={self.dtype!r} (rows up to about {limit:.3g} work "
+                f"with {X.shape[1]} features); {advice}."
+            )
+
     def _fit_resample(self, X, y):
         start = time.perf_counter()
+        self._check_range(X)
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         targets = {c: int(n) for c, n in self.sampling_strategy_.items() if n > 0}

@@ -165,7 +165,12 @@ def train_module(
             default_root_dir=ckpt_dir,
         )
         module.train()
-        trainer.fit(module, datamodule=data)
+        try:
+            trainer.fit(module, datamodule=data)
+        except SystemExit as stop:  # Lightning turns Ctrl-C into exit(1): keep it a Ctrl-C
+            if isinstance(stop.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            raise
         best = best_epoch = None
         if checkpoint is not None and checkpoint.best_model_path:
             state = torch.load(

@@ -94,7 +94,7 @@ def test_report_on_a_real_multirun(tmp_path):
         f"hydra.sweep.dir={sweep}",
     ]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 1, proc.stderr[-2000:]  # the keel:no_such_set jobs failed
     runs = collect_runs(sweep)
     assert runs.finished == 12 and len(runs.failed) == 6
     report = build_report(runs)
@@ -195,3 +195,37 @@ def test_report_on_a_scarcity_sweep_adds_the_curve(compose_cfg, tmp_path):
         at_ten.loc["none", "exact_copy_share"]
     )
     assert at_ten.loc["smote", "closest_record_ratio"] > 0
+
+
+def test_a_bad_job_is_listed_and_the_report_still_written(tmp_path):
+    """One failed, truncated or foreign job once stopped the whole report (issue 18)."""
+    for i, name in enumerate(["d1", "d2", "d3"]):
+        _fake_run(tmp_path / str(i), name, 0, {"best": 0.9, "smote": 0.3})
+    empty_folds = tmp_path / "3"
+    _fake_run(empty_folds, "d4", 0, {"best": 0.9})
+    (empty_folds / "folds.csv").write_text("\n")  # the 1-byte folds.csv of a failed job
+    truncated = tmp_path / "4"
+    _fake_run(truncated, "d5", 0, {"best": 0.9})
+    text = (truncated / "metrics.json").read_text()
+    (truncated / "metrics.json").write_text(text[: len(text) // 2])
+    foreign = tmp_path / "5"
+    _fake_run(foreign, "d6", 0, {"best": 0.9})
+    (foreign / "metrics.json").write_text("{}")
+    report = write_report(tmp_path)
+    reasons = {f["run"]: f["error"] for f in report.runs.failed}
+    assert report.runs.finished == 3 and set(reasons) == {"3", "4", "5"}
+    assert reasons["3"].startswith("folds.csv is unreadable")
+    assert reasons["4"].startswith("metrics.json is unreadable (JSONDecodeError")
+    assert reasons["5"].startswith("metrics.json lacks ['dataset', 'cv', 'methods']")
+    text = (tmp_path / "report.md").read_text()
+    assert "3 finished runs, 3 failures" in text and "`4` 4: metrics.json is unreadable" in text
+    assert "(sample std, n−1)" in text
+
+
+def test_an_unknown_baseline_is_an_error_listing_the_choices(tmp_path):
+    for i, name in enumerate(["d1", "d2"]):
+        _fake_run(tmp_path / str(i), name, 0, {"best": 0.9, "mid": 0.5})
+    with pytest.raises(ValueError, match=r"--baseline 'nosuch' is not a method.*\['best', 'mid'\]"):
+        build_report(collect_runs(tmp_path), baseline="nosuch")
+    assert build_report(collect_runs(tmp_path)).baseline is None  # no smote: no tests
+    assert build_report(collect_runs(tmp_path), baseline="mid").baseline == "mid"

@@ -278,3 +278,19 @@ def test_bad_parameters_are_rejected_at_fit_time():
     ):
         with pytest.raises(ValueError):
             sampler.fit_resample(X, y)
+
+
+def test_overflowing_values_and_categorical_columns_are_named():
+    """Huge float32 values once gave "shape '[20, -1]' is invalid", and a categorical column
+    a torch TypeError (issue 18)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 5)), np.r_[np.ones(6, int), np.zeros(14, int)]
+    with pytest.raises(ValueError, match=r"overflow dtype='float32'.*pass dtype='float64'"):
+        TorchSMOTE(device="cpu").fit_resample(X * 1e20, y)
+    assert len(TorchSMOTE(device="cpu", dtype="float64").fit_resample(X * 1e20, y)[1]) == 28
+    frame = pd.DataFrame(X, columns=list("abcde"))
+    frame["c"] = pd.Categorical(rng.choice(["u", "v"], 20))
+    with pytest.raises(ValueError, match=r"columns \['c'\] are categorical or text.*SMOTENC"):
+        TorchSMOTE(device="cpu").fit_resample(frame, y)
