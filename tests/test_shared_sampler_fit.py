@@ -128,9 +128,10 @@ def test_threshold_tuning_fits_the_sampler_once_more_per_fold(compose_cfg, tmp_p
     # per fold: one fit on the inner split (every classifier's threshold), one on the fold
     assert len(log.read_text().splitlines()) == 2 * 2
     assert len(tuned) == 2
-    for thresholds in tuned:  # a threshold of each classifier's own
+    for thresholds, record in tuned:  # a threshold of each classifier's own
         assert set(thresholds) == {"knn", "xgboost"}
         assert all(0 <= t <= 1 for t in thresholds.values())
+        assert record == {"threshold.tuning": "tuned"}
 
 
 def test_boosters_get_category_codes_where_the_sampler_keeps_them(
