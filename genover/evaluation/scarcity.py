@@ -78,6 +78,9 @@ class ScarcityCurve:
     crossover_methods: list[str] = field(default_factory=list)
     generators: list[str] = field(default_factory=list)
     metric: str = "ap"
+    winning_caps: list[str] = field(default_factory=list)  # every cap where one wins on mean
+    significant_crossover: str | None = None  # the same, the interval vs the best peer > 0
+    curve_datasets: int = 0  # the datasets behind the plotted curve (complete at every cap)
 
 
 def _paired(table: pd.DataFrame, method: str, reference: str | None, seed: int) -> dict:
@@ -128,26 +131,45 @@ def compare_cap(
                 "vs_best_peer_low": vs_peer["low"],
                 "vs_best_peer_high": vs_peer["high"],
                 "p_best_peer_holm": float(p_peer.get(method, np.nan)),
-                **{k: float(near[k]) if k in near else np.nan for k in CLOSENESS},
+                **{
+                    k: float(near[k]) if k in near else np.nan
+                    for k in (*CLOSENESS, "synthetic_rows", "share_without")
+                },
             }
         )
     frame = pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
     return CapComparison(cap, len(table), best_peer, frame, minority_rows)
 
 
-def crossover(comparisons: list[CapComparison], generators: list[str]) -> tuple[str | None, list]:
-    """The largest cap at which some generator's mean beats every classical peer's (on the
-    same datasets), and which generators do."""
+def generator_wins(comp: CapComparison, generators: list[str], strict: bool = False) -> list:
+    """The generators whose mean beats every classical peer's at this cap; with ``strict``,
+    also with the 95% interval of the difference from the best peer above zero."""
+    rows = comp.rows.set_index("method")
+    peers = [p for p in CLASSICAL_PEERS if p in rows.index]
+    if not peers:
+        return []
+    bar = rows.loc[peers, "mean"].max()
+    return [
+        g
+        for g in generators
+        if g in rows.index
+        and rows.loc[g, "mean"] > bar
+        and (not strict or rows.loc[g, "vs_best_peer_low"] > 0)
+    ]
+
+
+def crossover(
+    comparisons: list[CapComparison], generators: list[str], strict: bool = False
+) -> tuple[str | None, list]:
+    """The largest cap up to which, at every cap from the fewest minority rows on, some
+    generator beats every classical peer (``strict``: with the interval against the best
+    peer above zero); and the generators that do at that cap."""
     found, winners = None, []
     for comp in comparisons:
-        rows = comp.rows.set_index("method")
-        peers = [p for p in CLASSICAL_PEERS if p in rows.index]
-        if not peers:
-            continue
-        bar = rows.loc[peers, "mean"].max()
-        beat = [g for g in generators if g in rows.index and rows.loc[g, "mean"] > bar]
-        if beat:
-            found, winners = comp.cap, beat
+        beat = generator_wins(comp, generators, strict)
+        if not beat:
+            break
+        found, winners = comp.cap, beat
     return found, winners
 
 
@@ -164,8 +186,9 @@ def scarcity_curve(
     closeness = (
         folds.groupby(["cap", "method"])[near_cols].mean().rename(columns=lambda c: c[10:])
         if near_cols
-        else pd.DataFrame()
+        else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["cap", "method"]))
     )
+    closeness = closeness.join(generation_by_cap(folds), how="outer")
     minority = (
         folds.groupby("cap")["minority_train"].mean()
         if "minority_train" in folds.columns
@@ -175,17 +198,43 @@ def scarcity_curve(
         compare_cap(scores, cap, closeness, float(minority.get(cap, np.nan)), seed, metric)
         for cap in caps
     ]
+    complete = [set(complete_table(scores, c.cap, metric).index) for c in comparisons]
+    common = set.intersection(*complete) if complete else set()
     curve_parts = []
-    for comp in comparisons:
-        if not comp.n_datasets:
-            continue
-        complete = complete_table(scores, comp.cap, metric).index
-        at = scores[(scores["cap"] == comp.cap) & scores["dataset"].isin(complete)]
-        curve_parts.append(at.groupby(["cap", "method", "classifier"])[metric].mean())
+    for comp, datasets in zip(comparisons, complete, strict=True):
+        keep = common or datasets  # the same datasets at every cap where possible
+        at = scores[(scores["cap"] == comp.cap) & scores["dataset"].isin(keep)]
+        if len(at):
+            curve_parts.append(at.groupby(["cap", "method", "classifier"])[metric].mean())
     curve = pd.concat(curve_parts).reset_index() if curve_parts else pd.DataFrame()
     present = [g for g in generators if g in folds["method"].unique()]
     cross, winners = crossover(comparisons, present)
-    return ScarcityCurve(caps, curve, comparisons, cross, winners, present, metric)
+    return ScarcityCurve(
+        caps,
+        curve,
+        comparisons,
+        cross,
+        winners,
+        present,
+        metric,
+        winning_caps=[c.cap for c in comparisons if generator_wins(c, present)],
+        significant_crossover=crossover(comparisons, present, strict=True)[0],
+        curve_datasets=len(common),
+    )
+
+
+def generation_by_cap(folds: pd.DataFrame) -> pd.DataFrame:
+    """Per (cap, method): mean synthetic rows per fold and the share of folds without any,
+    each fold counted once (its classifiers share the sampler fit)."""
+    if "synthetic_rows" not in folds.columns:
+        empty = pd.MultiIndex.from_tuples([], names=["cap", "method"])
+        return pd.DataFrame(columns=["synthetic_rows", "share_without"], index=empty)
+    keys = [k for k in ("cap", "method", "dataset", "seed", "repeat", "fold") if k in folds]
+    once = folds.drop_duplicates(subset=keys).dropna(subset=["synthetic_rows"])
+    grouped = once.groupby(["cap", "method"])["synthetic_rows"]
+    return pd.DataFrame(
+        {"synthetic_rows": grouped.mean(), "share_without": grouped.agg(lambda r: (r == 0).mean())}
+    )
 
 
 def _ci(row, key: str) -> str:
@@ -206,7 +255,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
         f"Minority {metric} per cap on minority rows per training fold. A dataset's score is "
         "its mean over folds, seeds and classifiers (the classifiers of a fold share one "
         "sampler fit), so every test and interval counts datasets. Intervals: 95% bootstrap "
-        "over datasets; p: Wilcoxon signed-rank over datasets, Holm-corrected per cap. "
+        "over datasets; p: Wilcoxon signed-rank over datasets, Holm-corrected over the methods "
+        "within each cap (not across caps). "
         "Closeness (synthetic rows, model space): closest-record ratio (1 = as far as real "
         "rows lie apart, 0 = copies), exact-copy share, share whose nearest real row is of "
         "another class.",
@@ -214,17 +264,27 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
     ]
     if png:
         lines += [f"![scarcity curve]({png})", ""]
+    generators = ", ".join(curve.generators) or "none in the sweep"
     if curve.crossover is None:
         lines.append(
-            "**Crossover:** at no cap does a generator "
-            f"({', '.join(curve.generators) or 'none in the sweep'}) beat every classical "
-            "peer (none, ROS, ROSE, SMOTE) on mean " + metric + "."
+            f"**Crossover:** at the fewest minority rows no generator ({generators}) beats "
+            f"every classical peer (none, ROS, ROSE, SMOTE) on mean {metric}."
         )
     else:
         lines.append(
-            f"**Crossover:** the largest cap at which a generator beats every classical peer "
-            f"on mean {metric} is **{curve.crossover}** ({', '.join(curve.crossover_methods)})."
+            f"**Crossover:** from the fewest minority rows up to cap **{curve.crossover}**, a "
+            f"generator beats every classical peer on mean {metric} at every cap "
+            f"({', '.join(curve.crossover_methods)} at {curve.crossover}); with the 95% "
+            "interval against the best peer above zero: "
+            f"{curve.significant_crossover or 'at no cap'}."
         )
+    lines.append(
+        "Caps where a generator beats every classical peer on the mean: "
+        f"{', '.join(curve.winning_caps) or 'none'}. The curve uses the "
+        f"{curve.curve_datasets or 'per-cap complete'} datasets complete at every cap; each "
+        "table uses those complete at its cap. A dataset whose training folds hold fewer "
+        "minority rows than a cap is the same at that cap and above."
+    )
     for comp in curve.comparisons:
         rows_text = (
             ""
@@ -237,9 +297,9 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
             f"peer: {comp.best_peer or '–'})",
             "",
             f"| method | mean {metric} | vs none [95% CI] | p (Holm) | vs best peer [95% CI] "
-            "| p (Holm) | closest-record ratio | exact copies "
-            "| nearest real row of another class |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| p (Holm) | synthetic rows/fold | folds without | closest-record ratio "
+            "| exact copies | nearest real row of another class |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for _, r in comp.rows.iterrows():
 
@@ -249,7 +309,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
             lines.append(
                 f"| {r['method']} | {r['mean']:.4f} | {_ci(r, 'vs_none')} | "
                 f"{num(r['p_none_holm'], '.3g')} | {_ci(r, 'vs_best_peer')} | "
-                f"{num(r['p_best_peer_holm'], '.3g')} | {num(r['closest_record_ratio'], '.2f')} | "
+                f"{num(r['p_best_peer_holm'], '.3g')} | {num(r['synthetic_rows'], '.0f')} | "
+                f"{num(r['share_without'], '.0%')} | {num(r['closest_record_ratio'], '.2f')} | "
                 f"{num(r['exact_copy_share'], '.1%')} | {num(r['other_class_share'], '.1%')} |"
             )
     return lines
