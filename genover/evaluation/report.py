@@ -38,6 +38,7 @@ class SweepRuns:
 
     folds: pd.DataFrame
     samplers: dict[str, str] = field(default_factory=dict)  # method -> sampler _target_
+    quality: list[dict] = field(default_factory=list)  # per job and method: sample quality
     failed: list[dict] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     finished: int = 0
@@ -152,6 +153,16 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         for name, result in methods.items():
             if result.get("status") == "ok":
                 runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
+            quality = result.get("sample_quality") or {}
+            if quality:  # the job's mean over folds of each sample-quality measure
+                runs.quality.append(
+                    {
+                        "dataset": metrics["dataset"]["name"],
+                        "cap": folds["cap"].iat[0],
+                        "method": name,
+                        **{k: v["mean"] for k, v in quality.items()},
+                    }
+                )
     elif (job / "error.json").exists():
         error = _read_json(job / "error.json").get("error", "unknown error")
         runs.failed.append({"run": run, "what": _overrides(job), "error": error})
@@ -207,7 +218,11 @@ def build_report(
         )
     caps = cap_order(folds["cap"].unique())
     curve = (
-        scarcity_curve(folds, generator_methods(runs.samplers), metric) if len(caps) > 1 else None
+        scarcity_curve(
+            folds, generator_methods(runs.samplers), metric, quality=pd.DataFrame(runs.quality)
+        )
+        if len(caps) > 1
+        else None
     )
     cap = caps[-1] if len(caps) > 1 else None
     if cap is not None:  # main tables: the most rows (all rows when the sweep has them)

@@ -133,7 +133,7 @@ def compare_cap(
                 "p_best_peer_holm": float(p_peer.get(method, np.nan)),
                 **{
                     k: float(near[k]) if k in near else np.nan
-                    for k in (*CLOSENESS, "synthetic_rows", "share_without")
+                    for k in (*CLOSENESS, "detection_auc", "synthetic_rows", "share_without")
                 },
             }
         )
@@ -174,10 +174,16 @@ def crossover(
 
 
 def scarcity_curve(
-    folds: pd.DataFrame, generators: list[str], metric: str = "ap", seed: int = 0
+    folds: pd.DataFrame,
+    generators: list[str],
+    metric: str = "ap",
+    seed: int = 0,
+    quality: pd.DataFrame | None = None,
 ) -> ScarcityCurve | None:
     """The curve of a sweep's fold rows (columns ``cap``, ``classifier``, ``method``,
-    ``dataset``, ``metric``); None when the sweep has one cap only."""
+    ``dataset``, ``metric``); None when the sweep has one cap only. ``quality`` (per
+    dataset, cap and method: ``two_sample_auc``, the detection AUC of real against synthetic
+    minority rows) adds each method's mean detection AUC to its cap's table."""
     caps = cap_order(folds["cap"].unique())
     if len(caps) < 2:
         return None
@@ -189,6 +195,9 @@ def scarcity_curve(
         else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["cap", "method"]))
     )
     closeness = closeness.join(generation_by_cap(folds), how="outer")
+    if quality is not None and "two_sample_auc" in getattr(quality, "columns", []):
+        detection = quality.groupby(["cap", "method"])["two_sample_auc"].mean()
+        closeness = closeness.join(detection.rename("detection_auc"), how="outer")
     minority = (
         folds.groupby("cap")["minority_train"].mean()
         if "minority_train" in folds.columns
@@ -259,7 +268,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
         "within each cap (not across caps). "
         "Closeness (synthetic rows, model space): closest-record ratio (1 = as far as real "
         "rows lie apart, 0 = copies), exact-copy share, share whose nearest real row is of "
-        "another class.",
+        "another class; detection AUC: a cross-validated logistic regression telling real from "
+        "synthetic minority rows (0.5 = indistinguishable).",
         "",
     ]
     if png:
@@ -298,8 +308,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
             "",
             f"| method | mean {metric} | vs none [95% CI] | p (Holm) | vs best peer [95% CI] "
             "| p (Holm) | synthetic rows/fold | folds without | closest-record ratio "
-            "| exact copies | nearest real row of another class |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| exact copies | nearest real row of another class | detection AUC |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for _, r in comp.rows.iterrows():
 
@@ -311,7 +321,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
                 f"{num(r['p_none_holm'], '.3g')} | {_ci(r, 'vs_best_peer')} | "
                 f"{num(r['p_best_peer_holm'], '.3g')} | {num(r['synthetic_rows'], '.0f')} | "
                 f"{num(r['share_without'], '.0%')} | {num(r['closest_record_ratio'], '.2f')} | "
-                f"{num(r['exact_copy_share'], '.1%')} | {num(r['other_class_share'], '.1%')} |"
+                f"{num(r['exact_copy_share'], '.1%')} | {num(r['other_class_share'], '.1%')} | "
+                f"{num(r['detection_auc'], '.2f')} |"
             )
     return lines
 

@@ -152,7 +152,6 @@ def test_report_on_a_scarcity_sweep_adds_the_curve(compose_cfg, tmp_path):
                 "classifiers=[knn]",
                 "evaluation.threshold.tune=false",
                 "evaluation.plots=false",
-                "evaluation.quality=false",
             )
             run(cfg, sweep / str(job))
             job += 1
@@ -195,6 +194,20 @@ def test_report_on_a_scarcity_sweep_adds_the_curve(compose_cfg, tmp_path):
         at_ten.loc["none", "exact_copy_share"]
     )
     assert at_ten.loc["smote", "closest_record_ratio"] > 0
+    # detection AUC: the jobs' sample-quality means, averaged over the datasets
+    detection = [
+        json.loads((sweep / str(job) / "metrics.json").read_text())["methods"]["cvae"][
+            "sample_quality"
+        ]["two_sample_auc"]["mean"]
+        for job in (0, 2)  # the cap-10 jobs
+    ]
+    assert at_ten.loc["cvae", "detection_auc"] == pytest.approx(np.mean(detection))
+    assert np.isnan(at_ten.loc["none", "detection_auc"])
+    # generation, each fold once (not once per classifier)
+    assert at_ten.loc["none", "synthetic_rows"] == 0 and at_ten.loc["none", "share_without"] == 1
+    assert at_ten.loc["smote", "synthetic_rows"] == pytest.approx(
+        folds[(folds["cap"] == 10) & (folds["method"] == "smote")]["synthetic_rows"].mean()
+    )
 
 
 def test_a_bad_job_is_listed_and_the_report_still_written(tmp_path):
