@@ -24,5 +24,6 @@ for suite in $suites; do
     >> benchmarks/scarcity/wall_times.jsonl
   "$BIN/genover-report" "$sweep" --out "$out" --baseline none || exit 2
   "$BIN/python" scripts/collect_folds.py "$sweep" "$out/folds.csv.gz" || exit 2
+  "$BIN/python" scripts/scarcity_tables.py "$sweep" > "$out/per_classifier.md" || exit 2
 done
 exit "$status"
