@@ -58,9 +58,12 @@ def _overrides(job: Path) -> str:
 
 
 def _classifier_label(metrics: dict) -> str:
-    """The classifier's config name, with its loss and any non-default training strategy."""
+    """The classifier's config name, with its loss and any non-default training strategy or
+    class weighting (so that a sweep over them keeps each arm apart)."""
     clf, choices = metrics.get("classifier", {}), metrics.get("choices", {})
     name = str(choices.get("classifier") or clf.get("name", "classifier"))
+    if clf.get("imbalance", "none") != "none":  # the gradient boosters' native weighting
+        name = f"{name}[imbalance={clf['imbalance']}]"
     loss = clf.get("loss")
     if not isinstance(loss, dict):
         return name

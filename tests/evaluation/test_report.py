@@ -242,3 +242,17 @@ def test_an_unknown_baseline_is_an_error_listing_the_choices(tmp_path):
         build_report(collect_runs(tmp_path), baseline="nosuch")
     assert build_report(collect_runs(tmp_path)).baseline is None  # no smote: no tests
     assert build_report(collect_runs(tmp_path), baseline="mid").baseline == "mid"
+
+
+def test_a_sweep_over_class_weighting_keeps_both_arms(tmp_path):
+    """classifier.imbalance=none,balanced once labelled both jobs alike, and the second was
+    dropped as a duplicate of the first."""
+    for i, weighting in enumerate(["none", "balanced"]):
+        _fake_run(tmp_path / str(i), "d1", 0, {"smote": 0.5 + 0.1 * i})
+        path = tmp_path / str(i) / "metrics.json"
+        metrics = json.loads(path.read_text())
+        metrics["classifier"] = {"name": "xgboost", "imbalance": weighting}
+        path.write_text(json.dumps(metrics))
+    runs = collect_runs(tmp_path)
+    assert sorted(runs.folds["classifier"].unique()) == ["xgboost", "xgboost[imbalance=balanced]"]
+    assert len(runs.folds) == 4
