@@ -25,5 +25,8 @@ for suite in $suites; do
   "$BIN/genover-report" "$sweep" --out "$out" --baseline none || exit 2
   "$BIN/python" scripts/collect_folds.py "$sweep" "$out/folds.csv.gz" || exit 2
   "$BIN/python" scripts/scarcity_tables.py "$sweep" > "$out/per_classifier.md" || exit 2
+  # every job's results without TensorBoard files: unpacked into outputs/multirun, resume works
+  tar czf "$out/runs.tar.gz" --exclude=tensorboard --exclude='*.log' \
+    -C "$(dirname "$sweep")" "$(basename "$sweep")" || exit 2
 done
 exit "$status"
