@@ -141,7 +141,10 @@ def closeness(
         spacing = np.median(_kth_radius(own, 1))
         ratios.append(np.median(to_real) / spacing if spacing > 0 else np.nan)
     return {
-        "closest_record_ratio": float(np.nanmean(ratios)) if ratios else float("nan"),
+        # nan where real rows of a class coincide (all-categorical data): no spacing to compare
+        "closest_record_ratio": (
+            float(np.nanmean(ratios)) if np.isfinite(ratios).any() else float("nan")
+        ),
         "exact_copy_share": float(exact.mean()),
         "other_class_share": float(np.mean(y_real[nearest] != y_fake)),
     }
