@@ -186,3 +186,26 @@ def test_boosters_get_category_codes_where_the_sampler_keeps_them(
         ("smote", "KNeighborsClassifier"): one_hot,
         ("smote", "XGBoostClassifier"): one_hot,
     }
+
+
+def test_an_early_stopping_extra_classifier_is_refused_before_any_sampler_fit(
+    compose_cfg, tmp_path
+):
+    """Its validation rows would have to be held out before resampling, which only the run's
+    own classifier gets; the error names the fix and no sampler has been fitted."""
+    log = tmp_path / "fits.jsonl"
+    cfg = compose_cfg(
+        "sampler=random_over",
+        "sampler._target_=tests.spies.RecordingSampler",
+        f"+sampler.log_path={log}",
+        "baselines=[]",
+        "classifier=lr",
+        "classifiers=[mlp]",
+        "evaluation.threshold.tune=false",
+        "evaluation.plots=false",
+    )
+    result = run(cfg)
+    error = result["methods"]["random_over"]["error"]
+    assert "classifier 'mlp' early-stops on held-out rows" in error
+    assert "make it the run's `classifier=`" in error
+    assert not log.exists() or not log.read_text().strip()  # refused before fitting

@@ -167,20 +167,27 @@ def fit_fold(
     items = list((classifiers or {"classifier": cfg.classifier}).items())
     first, first_node = items[0]
     pipe, capture = fold_pipeline(dataset, method, cfg, log_name, log_dir, first_node)
+    tails = {name: _classifier_tail(dataset, method, cfg, name, node) for name, node in items[1:]}
     record, fitted = fit_pipeline(pipe, X, y, seed)
     out = {first: (pipe, capture)}
     head = pipe.steps[: [n for n, _ in pipe.steps].index("resampled")]
-    for name, node in items[1:]:
-        own, own_capture = fold_pipeline(dataset, method, cfg, classifier=node)
-        tail = own.steps[[n for n, _ in own.steps].index("resampled") :]
-        if takes_eval_set(tail[-1][1]):
-            raise ValueError(
-                f"classifier {name!r} early-stops on held-out rows; make it the run's "
-                f"`classifier=` and leave it out of `classifiers`."
-            )
+    for name, (tail, own_capture) in tails.items():
         Pipeline(tail).fit(*capture.resampled)
         out[name] = (Pipeline(head + tail), own_capture)
     return out, record, fitted
+
+
+def _classifier_tail(dataset, method, cfg, name: str, node) -> tuple[list, ResampledCapture]:
+    """The steps after the sampler for classifier ``name``: its own encoding, the capture and
+    the classifier (checked before any sampler is fitted)."""
+    own, own_capture = fold_pipeline(dataset, method, cfg, classifier=node)
+    tail = own.steps[[n for n, _ in own.steps].index("resampled") :]
+    if takes_eval_set(tail[-1][1]):
+        raise ValueError(
+            f"classifier {name!r} early-stops on held-out rows; make it the run's "
+            f"`classifier=` and leave it out of `classifiers`."
+        )
+    return tail, own_capture
 
 
 def takes_eval_set(estimator) -> bool:
