@@ -142,10 +142,7 @@ class GradientBoostingBase(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
-        proba = np.asarray(self.model_.predict_proba(self._frame(X)), dtype=float)
-        if proba.ndim == 1:
-            proba = np.column_stack([1 - proba, proba])
-        return proba
+        return np.asarray(self.model_.predict_proba(self._frame(X)), dtype=float)
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)  # checks the fit before classes_ is read

@@ -66,10 +66,10 @@ def plot_synthetic_pca(
     _save(fig, path)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path, bbox_inches: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches=bbox_inches)
     plt.close(fig)
 
 
@@ -159,6 +159,4 @@ def plot_panels(
     handles, labels = axes[0].get_legend_handles_labels()
     fig.tight_layout()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=9, fontsize=8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")  # keeps the legend below the panels
-    plt.close(fig)
+    _save(fig, path, bbox_inches="tight")  # "tight" keeps the legend below the panels
