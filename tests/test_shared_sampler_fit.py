@@ -209,3 +209,29 @@ def test_an_early_stopping_extra_classifier_is_refused_before_any_sampler_fit(
     assert "classifier 'mlp' early-stops on held-out rows" in error
     assert "make it the run's `classifier=`" in error
     assert not log.exists() or not log.read_text().strip()  # refused before fitting
+
+
+def test_each_fold_records_whether_the_classifier_got_native_categories(compose_cfg, tmp_path):
+    """hgb has native categorical splits too: folds.csv says which encoding it got."""
+    rng = np.random.default_rng(0)
+    n = 200
+    codes = rng.integers(0, 4, n)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "code": [f"c{c}" for c in codes]})
+    frame["y"] = np.where((codes % 2 == 1) & (rng.random(n) < 0.4), "pos", "neg")
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    cfg = compose_cfg(
+        f"data=file:{path}",
+        "target=y",
+        "categorical=[code]",
+        "sampler=none",
+        "baselines=[smote]",
+        "classifier=hgb",
+        "classifier.max_iter=10",
+        "evaluation.threshold.tune=false",
+        "evaluation.plots=false",
+        tiny=False,
+    )
+    methods = run(cfg)["methods"]
+    assert {o["classifier.categorical"] for o in methods["none"]["fold_outcomes"]} == {"native"}
+    assert {o["classifier.categorical"] for o in methods["smote"]["fold_outcomes"]} == {"one-hot"}

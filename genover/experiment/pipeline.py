@@ -260,4 +260,18 @@ def fold_outcome(pipe: Pipeline, capture: ResampledCapture, y_train, dataset) ->
         for key, value in (getattr(estimator, "outcome_", None) or {}).items():
             if not key.startswith("synthetic_rows"):  # counted above from the labels
                 out[prefix + key] = value
+    native = _native_categories(pipe.named_steps.get("classifier"))
+    if dataset.categorical_mask.any() and native is not None:  # decided by fold_pipeline
+        # a classifier that records it itself (the boosters: native / none) keeps its word
+        out.setdefault("classifier.categorical", "native" if native else "one-hot")
     return out
+
+
+def _native_categories(classifier) -> bool | None:
+    """Whether ``fold_pipeline`` gave the classifier category codes for native splits (it sets
+    ``categorical_features`` to their columns); None for a classifier without that option."""
+    params = classifier.get_params(deep=False) if classifier is not None else {}
+    if "categorical_features" not in params:
+        return None
+    value = params["categorical_features"]
+    return value is not None and not isinstance(value, str)
