@@ -27,7 +27,10 @@ def _is_text(values: pd.Series) -> bool:
 class TableCodec:
     """Categorical detection, category codes and type restoration for one input table."""
 
-    def fit(self, X, categorical_features=None, integer_features="auto") -> TableCodec:
+    def fit(self, X, categorical_features=None, integer_features="auto", rows=None) -> TableCodec:
+        """Learn the columns' kinds from ``X``. Integer columns are detected on ``rows`` (a
+        mask; None = all); the category vocabularies cover every row, so that every row
+        can be encoded (a vocabulary holds no statistic of the data)."""
         self.is_frame = isinstance(X, pd.DataFrame)
         frame = X if self.is_frame else pd.DataFrame(np.asarray(X))
         self.columns = list(frame.columns)
@@ -36,6 +39,8 @@ class TableCodec:
         self.categorical = self._resolve(categorical_features, frame)
         self.categories = {j: self._categories(frame.iloc[:, j]) for j in self.categorical}
         codes = self.encode(X)
+        if rows is not None:
+            codes = codes[np.asarray(rows)]
         numeric = [j for j in range(len(self.columns)) if j not in self.categorical]
         self.integer = self._integers(integer_features, codes, numeric)
         return self

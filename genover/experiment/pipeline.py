@@ -99,7 +99,7 @@ def fold_pipeline(
         )
     if "categorical_features" in params:
         sampler.set_params(categorical_features=codes_at if aware else None)
-    if params.get("amount_model") == "downstream":  # score the amount with this classifier
+    if params.get("amount_model") == "run_classifier_encoded":  # the run's classifier
         sampler.set_params(amount_model=build(cfg.classifier))
     if native:
         clf.set_params(categorical_features=codes_at)

@@ -30,10 +30,20 @@ class TabularGenerator(TabularModule):
             raise ValueError(f"class {y} is outside 0..{self.num_classes - 1}.")
         return torch.full((n,), int(y), device=self.device, dtype=torch.long)
 
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
+    def fit_anchors(
+        self, x: torch.Tensor, y: torch.Tensor, classes: list[int] | None = None
+    ) -> None:
         """Called once after training with the generator's real (encoded) training rows and
         their labels; a generator whose sampling uses them (the CVAE's aggregate posterior)
-        keeps what it needs. The default keeps nothing."""
+        keeps what it needs for ``classes`` (None: every class). The default keeps nothing."""
+
+    def sample_with_anchors(
+        self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``sample`` plus, per row, the index (into ``fit_anchors``' rows) of the real row the
+        draw started from, -1 where it started from noise. The default anchors nothing."""
+        rows = self.sample(n, y, generator)
+        return rows, torch.full((rows.shape[0],), -1, dtype=torch.long, device=rows.device)
 
     def sample(
         self, n: int, y: int | torch.Tensor, generator: torch.Generator | None = None

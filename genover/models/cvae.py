@@ -37,7 +37,7 @@ class CVAE(TabularGenerator):
         beta: float = 1.0,
         kl_warmup_steps: int = 200,
         dropout: float = 0.0,
-        posterior_share: float = 0.0,
+        posterior_share: float = 1.0,
         posterior_scale: float = 1.0,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
@@ -49,7 +49,8 @@ class CVAE(TabularGenerator):
                 f"{posterior_scale} must be >= 0."
             )
         self.save_hyperparameters(ignore=["layout"])
-        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self._anchored = False  # set by fit_anchors: from then on every draw class needs them
         hidden = list(hidden)
         self.class_embedding = nn.Embedding(num_classes, class_dim)
         self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
@@ -68,17 +69,26 @@ class CVAE(TabularGenerator):
         return mu, logvar.clamp(-10.0, 10.0)
 
     @torch.no_grad()
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """Keep each class's posterior means and standard deviations (for posterior draws)."""
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
+        """Keep the posterior means and standard deviations of each of ``classes``' rows (all
+        classes if None), with their indices into ``x``, for posterior draws."""
         self._anchors = {}
-        if self.hparams.posterior_share == 0:
+        self._anchored = self.hparams.posterior_share > 0
+        if not self._anchored:
             return
         was_training = self.training
         self.eval()
         x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        for c in y.unique().tolist():
-            mu, logvar = self._posterior(x[y == c], y[y == c])
-            self._anchors[int(c)] = (mu, (0.5 * logvar).exp())
+        wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
+        for c in wanted:
+            index = torch.nonzero(y == c).flatten()
+            if len(index) == 0:
+                raise ValueError(
+                    f"class {c} has no training rows to anchor posterior draws on; give it "
+                    "rows or set model.posterior_share=0."
+                )
+            mu, logvar = self._posterior(x[index], y[index])
+            self._anchors[int(c)] = (mu, (0.5 * logvar).exp(), index)
         self.train(was_training)
 
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,24 +113,39 @@ class CVAE(TabularGenerator):
 
     @torch.no_grad()
     def sample(self, n, y, generator=None):
+        return self.sample_with_anchors(n, y, generator)[0]
+
+    @torch.no_grad()
+    def sample_with_anchors(self, n, y, generator=None):
         labels = self.labels(n, y)
         z = torch.randn(
             (len(labels), self.hparams.latent_dim), generator=generator, device=self.device
         )
+        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
         share = float(self.hparams.posterior_share)
-        if share > 0 and self._anchors:
-            z = self._posterior_draws(z, labels, share, generator)
-        return self.head.sample(self._decode(z, labels), generator)
+        if share > 0 and getattr(self, "_anchored", False):
+            z, anchors = self._posterior_draws(z, labels, share, generator)
+        return self.head.sample(self._decode(z, labels), generator), anchors
 
     def _posterior_draws(self, z, labels, share, generator):
-        """Replace a ``share`` of the prior codes ``z`` by draws around real rows' codes."""
+        """Replace a ``share`` of the prior codes ``z`` by draws around real rows' codes;
+        also returns each code's anchor (the index of its real row, -1 for a prior draw)."""
         use = torch.rand(len(labels), generator=generator, device=self.device) < share
+        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
         scale = float(self.hparams.posterior_scale)
-        for c, (mu, sigma) in self._anchors.items():
+        for c in labels[use].unique().tolist():
+            if int(c) not in self._anchors:
+                raise ValueError(
+                    f"class {c} has no anchors: they are kept for the classes the sampler "
+                    f"over-samples ({sorted(self._anchors)}); sample one of those, or set "
+                    "model.posterior_share=0 to draw from the prior."
+                )
+        for c, (mu, sigma, index) in self._anchors.items():
             rows = torch.nonzero(use & (labels == c)).flatten()
             if len(rows) == 0:
                 continue
             mu, sigma = mu.to(self.device), sigma.to(self.device)  # if moved after the fit
             pick = torch.randint(len(mu), (len(rows),), generator=generator, device=self.device)
             z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
-        return z
+            anchors[rows] = index.to(self.device)[pick]
+        return z, anchors

@@ -30,12 +30,14 @@ class DDPM(TabularGenerator):
     prediction of the other classes, pushing the class's draws away from them.
 
     ``anchor_share`` > 0 starts that share of the draws from a real training row of the class
-    instead of pure noise: the row is noised to timestep ``anchor_noise`` x T and denoised
-    back (SDEdit, Meng et al. 2022) with DDIM over the same share of ``sample_steps``. The
-    draws stay on the class's support (the diffusion analogue of the CVAE's posterior
-    draws); ``anchor_noise`` sets how far they may move from their anchors. The anchors are
-    set after training, so the ``val/mmd`` diagnostic logged during training scores draws
-    from pure noise.
+    instead of pure noise: the row is noised and denoised back (SDEdit, Meng et al. 2022)
+    with DDIM over the matching share of ``sample_steps``. ``anchor_noise`` is the noise
+    level, the share 1 - abar_t of the noised row's variance that is noise: the chain starts
+    at the first timestep whose 1 - abar_t reaches it, so one value means the same noise
+    under every schedule (``anchor_timestep``). The draws stay on the class's support (the
+    diffusion analogue of the CVAE's posterior draws); ``anchor_noise`` sets how far they
+    may move from their anchors. The anchors are set after training, so the ``val/mmd``
+    diagnostic logged during training scores draws from pure noise.
     """
 
     def __init__(
@@ -53,19 +55,20 @@ class DDPM(TabularGenerator):
         p_uncond: float = 0.1,
         guidance: float = 0.0,
         contrast: float = 0.0,
-        anchor_share: float = 0.0,
+        anchor_share: float = 1.0,
         anchor_noise: float = 0.5,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
     ):
         super().__init__(layout, num_classes)
-        if not (0.0 <= anchor_share <= 1.0 and 0.0 < anchor_noise <= 1.0):
+        if not (0.0 <= anchor_share <= 1.0 and 0.0 < anchor_noise < 1.0):
             raise ValueError(
                 f"anchor_share={anchor_share} must lie in [0, 1] and anchor_noise="
-                f"{anchor_noise} in (0, 1]."
+                f"{anchor_noise} (the noise share 1 - abar of the noised anchor) in (0, 1)."
             )
         self.save_hyperparameters(ignore=["layout"])
-        self._anchors: dict[int, torch.Tensor] = {}
+        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._anchored = False  # set by fit_anchors: from then on every draw class needs them
         self.denoiser = MLPDenoiser(layout.dim, num_classes, hidden, depth, time_dim, dropout)
         self.diffusion = GaussianDiffusion(make_schedule(schedule, steps))
 
@@ -104,49 +107,75 @@ class DDPM(TabularGenerator):
         return out
 
     @torch.no_grad()
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """Keep each class's real training rows (for anchored draws)."""
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
+        """Keep the real training rows of ``classes`` (every class if None), with their
+        indices into ``x``, for anchored draws."""
         self._anchors = {}
-        if self.hparams.get("anchor_share", 0.0) == 0:
+        self._anchored = self.hparams.get("anchor_share", 0.0) > 0
+        if not self._anchored:
             return
         x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        self._anchors = {int(c): x[y == c] for c in y.unique().tolist()}
+        wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
+        for c in wanted:
+            index = torch.nonzero(y == c).flatten()
+            if len(index) == 0:
+                raise ValueError(
+                    f"class {c} has no training rows to anchor draws on; give it rows or "
+                    "set model.anchor_share=0."
+                )
+            self._anchors[int(c)] = (x[index], index)
+
+    def anchor_timestep(self) -> int:
+        """The first timestep whose noise share 1 - abar_t reaches ``anchor_noise``."""
+        abar = self.diffusion.alphas_cumprod
+        reached = torch.nonzero(1 - abar >= float(self.hparams.anchor_noise) - 1e-12).flatten()
+        return int(reached[0]) if len(reached) else len(abar) - 1
 
     @torch.no_grad()
     def sample(self, n, y, generator=None):
+        return self.sample_with_anchors(n, y, generator)[0]
+
+    @torch.no_grad()
+    def sample_with_anchors(self, n, y, generator=None):
         labels = self.labels(n, y)
         x_T = torch.randn((len(labels), self.layout.dim), generator=generator, device=self.device)
+        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
         share = float(self.hparams.get("anchor_share", 0.0))
-        if share > 0 and self._anchors:
+        if share > 0 and self._anchored:
             use = torch.rand(len(labels), generator=generator, device=self.device) < share
             out = torch.empty_like(x_T)
             if (~use).any():
                 out[~use] = self._denoise(x_T[~use], labels[~use], generator)
             if use.any():
-                out[use] = self._anchored(x_T[use], labels[use], generator)
-            return self._argmax_categoricals(out)
-        return self._argmax_categoricals(self._denoise(x_T, labels, generator))
+                out[use], anchors[use] = self._anchored_draws(x_T[use], labels[use], generator)
+            return self._argmax_categoricals(out), anchors
+        return self._argmax_categoricals(self._denoise(x_T, labels, generator)), anchors
 
-    def _anchored(self, noise, labels, generator):
-        """Real rows of each label noised to ``anchor_noise`` x T, then denoised (SDEdit)."""
+    def _anchored_draws(self, noise, labels, generator):
+        """Real rows of each label noised to ``anchor_noise`` and denoised (SDEdit), and the
+        index of each draw's real row."""
         x0 = torch.empty_like(noise)
+        anchors = torch.empty(len(labels), dtype=torch.long, device=self.device)
         for c in labels.unique().tolist():
+            if int(c) not in self._anchors:
+                raise ValueError(
+                    f"class {c} has no anchors: they are kept for the classes the sampler "
+                    f"over-samples ({sorted(self._anchors)}); sample one of those, or set "
+                    "model.anchor_share=0 to draw from noise."
+                )
             rows = torch.nonzero(labels == c).flatten()
-            pool = self._anchors.get(int(c))
-            if pool is None or len(pool) == 0:
-                x0[rows] = 0.0
-                continue
-            pool = pool.to(self.device)  # if the module was moved after the fit
+            pool, index = self._anchors[int(c)]
+            pool, index = pool.to(self.device), index.to(self.device)  # if moved after the fit
             pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
-            x0[rows] = pool[pick]
-        steps = self.hparams.steps
-        start = max(0, min(steps - 1, round(float(self.hparams.anchor_noise) * (steps - 1))))
+            x0[rows], anchors[rows] = pool[pick], index[pick]
+        start = self.anchor_timestep()
         t = torch.full((len(labels),), start, device=self.device, dtype=torch.long)
         x_start = self.diffusion.q_sample(x0, t, noise)
-        sample_steps = max(1, round(self.hparams.sample_steps * (start + 1) / steps))
-        return self.diffusion.ddim_sample(
+        sample_steps = max(1, round(self.hparams.sample_steps * (start + 1) / self.hparams.steps))
+        x = self.diffusion.ddim_sample(
             self._eps, x_start, labels, generator, sample_steps, self.hparams.eta, start=start
         )
+        return x, anchors
 
     def _denoise(self, x_T, labels, generator):
         if self.hparams.sample_steps < self.hparams.steps:

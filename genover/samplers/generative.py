@@ -25,6 +25,7 @@ Adding a generator takes one module, one config and one test file:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import time
 from numbers import Integral, Real
@@ -98,9 +99,11 @@ class GenerativeOverSampler(BaseOverSampler):
         every fraction within ``0.005`` AP of the best counts as tied, and the smallest tied
         fraction wins (``amount_tied_`` says whether there was a tie).
     amount_model: the model that scores the amount grid: None is the logistic-regression
-        proxy; an sklearn classifier is cloned and used instead (in the generator's encoded
-        space). genover's experiment replaces ``"downstream"`` by the run's own classifier,
-        so the amount is chosen by the validation AP of the model it will feed.
+        proxy; an sklearn classifier is cloned and used instead, fitted on the generator's
+        encoded rows (quantile or standard scaled numerics, one-hot categories). genover's
+        experiment replaces ``"run_classifier_encoded"`` by a clone of the run's classifier:
+        the model the rows will feed, but fitted in the generator's encoded space, not behind
+        the run's own transform (hence the name).
 
     After ``fit_resample``, ``outcome_`` holds what the fit decided and did: rows generated
     per class, the amount and every grid score, the filter's acceptance rate and whether it
@@ -127,7 +130,7 @@ class GenerativeOverSampler(BaseOverSampler):
         "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
         "filter_confidence": [Interval(Real, 0, 1, closed="left")],
         "amount_grid": ["array-like", None],
-        "amount_model": [None, StrOptions({"downstream"}), HasMethods(["fit", "predict_proba"])],
+        "amount_model": [None, StrOptions({"run_classifier_encoded", "downstream"}), HasMethods(["fit", "predict_proba"])],
     }
 
     def __init__(
@@ -164,6 +167,11 @@ class GenerativeOverSampler(BaseOverSampler):
         self.filter_confidence = filter_confidence
         self.amount_grid = amount_grid
         self.amount_model = amount_model
+
+    @classmethod
+    def model_defaults(cls) -> dict:
+        """Every ``model`` setting and its default (what ``model=None`` means)."""
+        return _signature_defaults(cls.module_class)
 
     def _train_module(
         self,
@@ -223,11 +231,17 @@ class GenerativeOverSampler(BaseOverSampler):
             raise ValueError(
                 "filter_neighbors and filter_confidence are two filters; set one of them to 0."
             )
+        if self.amount_model == "downstream":
+            raise ValueError(
+                "amount_model='downstream' is now 'run_classifier_encoded': the run's "
+                "classifier, fitted on the generator's encoded rows (not behind the run's "
+                "transform). Set sampler.amount_model=run_classifier_encoded."
+            )
         if isinstance(self.amount_model, str):
             raise ValueError(
                 f"amount_model={self.amount_model!r}: pass an sklearn classifier or None; "
-                "'downstream' is resolved by genover's experiment (sampler.amount_model="
-                "downstream)."
+                "'run_classifier_encoded' is resolved by genover's experiment "
+                "(sampler.amount_model=run_classifier_encoded)."
             )
         if self.amount_grid is not None and self.val_fraction == 0:
             raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
@@ -236,33 +250,40 @@ class GenerativeOverSampler(BaseOverSampler):
         self._check_settings()
         start = time.perf_counter()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        codec = TableCodec().fit(X, self.categorical_features, self.integer_features)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        selecting = self.amount_grid is not None
+        # The selection rows score the amount only: nothing else is fitted on them.
+        held = stratified_holdout(y_idx, self.val_fraction if selecting else 0.0, seed + 1)
+        self.selection_rows_ = np.flatnonzero(held)
+        codec = TableCodec().fit(
+            X, self.categorical_features, self.integer_features, rows=~held
+        )
         codes = codec.encode(X)
         _reject_non_finite(codes, codec)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
         _warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
         n_categories = [len(codec.categories[j]) for j in codec.categorical]
         encoder = ModelEncoder(self.numeric_transform).fit(
-            codes, codec.categorical, n_categories, codec.integer
+            codes[~held], codec.categorical, n_categories, codec.integer
         )
         settings = self._settings()
         x = encoder.transform(codes)
-        selecting = self.amount_grid is not None
-        held = stratified_holdout(y_idx, self.val_fraction if selecting else 0.0, seed + 1)
-        self.selection_rows_ = np.flatnonzero(held)
         data = TabularDataModule(
             x[~held], y_idx[~held], self.batch_size, self.val_fraction, seed, self.class_balance
         )
+        sampled = [
+            int(np.flatnonzero(self.classes_ == label)[0])
+            for label, n in self.sampling_strategy_.items()
+            if n > 0
+        ]
         with seeded(seed):
             self.module_ = self._train_module(
                 data, encoder.layout, len(self.classes_), settings, seed
             )
-            fit_anchors = getattr(self.module_, "fit_anchors", None)
-            if fit_anchors is not None:  # e.g. the CVAE's aggregate-posterior draws
-                fit_anchors(data.x_all, data.y_all)
+            # e.g. the CVAE's aggregate-posterior draws, the DDPM's SDEdit draws
+            self.module_.fit_anchors(data.x_all, data.y_all, classes=sampled)
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
         self._sample_generator = None
-        self.filter_ = self._make_filter()
+        self.filter_ = self._make_filter(seed)
         if self.filter_ is not None:
             self.filter_.fit(data.x_all.numpy(), data.y_all.numpy())
         self.amount_scores_, self.amount_tied_ = {}, False
@@ -278,9 +299,9 @@ class GenerativeOverSampler(BaseOverSampler):
         self.outcome_ = self._outcome(new_y)
         return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
 
-    def _make_filter(self):
+    def _make_filter(self, seed: int):
         if self.filter_confidence:
-            return ConfidenceFilter(float(self.filter_confidence))
+            return ConfidenceFilter(float(self.filter_confidence), random_state=seed + 2)
         if self.filter_neighbors:
             return NeighbourFilter(self.filter_neighbors)
         return None
@@ -360,14 +381,15 @@ class GenerativeOverSampler(BaseOverSampler):
     def _draw_model_rows(self, n: int, index: int, generator: torch.Generator) -> np.ndarray:
         """``n`` model-space rows of class index ``index`` (neighbour-filtered if enabled)."""
 
-        def draw(m: int) -> np.ndarray:
-            chunks = []
+        def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
+            chunks, anchors = [], []
             for start in range(0, m, _CHUNK):
-                rows = self.module_.sample(min(_CHUNK, m - start), index, generator)
+                rows, at = self.module_.sample_with_anchors(min(_CHUNK, m - start), index, generator)
                 chunks.append(rows.float().cpu().numpy())
-            return np.vstack(chunks)
+                anchors.append(at.cpu().numpy())
+            return np.vstack(chunks), np.concatenate(anchors)
 
-        return draw(n) if self.filter_ is None else self.filter_.select(draw, n, index)
+        return draw(n)[0] if self.filter_ is None else self.filter_.select(draw, n, index)
 
     def _draw_codes(self, n: int, label, generator: torch.Generator) -> np.ndarray:
         index = int(np.flatnonzero(self.classes_ == label)[0])
@@ -387,6 +409,45 @@ class GenerativeOverSampler(BaseOverSampler):
             device = self.module_.device
             self._sample_generator = torch.Generator(device=device).manual_seed(self._draw_seed + 1)
         return self.codec_.decode(self._draw_codes(int(n), label, self._sample_generator))
+
+
+def _signature_defaults(module_class) -> dict:
+    """The keyword defaults of a module's constructor that ``model`` may set."""
+    skip = {"self", "layout", "num_classes", "lr"}
+    return {
+        k: p.default
+        for k, p in inspect.signature(module_class.__init__).parameters.items()
+        if k not in skip and p.default is not inspect.Parameter.empty
+    }
+
+
+def measured_defaults(**defaults):
+    """Class decorator: a generator sampler's own constructor defaults (the measured ones its
+    ``conf/sampler`` file also holds), so that ``CVAESampler()`` in Python and
+    ``sampler=cvae`` on the command line build the same method. ``get_params``, ``clone``
+    and the signature all show them."""
+
+    def wrap(cls):
+        base_init = cls.__init__
+        signature = inspect.signature(base_init)
+        unknown = set(defaults) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: no parameters {sorted(unknown)} to default.")
+
+        def __init__(self, **params):
+            base_init(self, **{**defaults, **params})
+
+        __init__.__signature__ = signature.replace(
+            parameters=[
+                p.replace(default=defaults[p.name]) if p.name in defaults else p
+                for p in signature.parameters.values()
+            ]
+        )
+        __init__.__doc__ = base_init.__doc__
+        cls.__init__ = __init__
+        return cls
+
+    return wrap
 
 
 def proxy_minority_ap(

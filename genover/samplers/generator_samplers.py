@@ -13,22 +13,29 @@ from genover.models import (
     fit_class_gaussians,
 )
 from genover.models.diagnostics import validation_mmd
-from genover.samplers.generative import GenerativeOverSampler
+from genover.samplers.generative import (
+    GenerativeOverSampler,
+    _signature_defaults,
+    measured_defaults,
+)
 from genover.training import train_module
 
 
+@measured_defaults(filter_confidence=0.25)
 class CVAESampler(GenerativeOverSampler):
     """Over-sampling with a conditional VAE (:class:`genover.models.CVAE`)."""
 
     module_class = CVAE
 
 
+@measured_defaults(filter_confidence=0.25)
 class DDPMSampler(GenerativeOverSampler):
     """Over-sampling with a class-conditional DDPM (:class:`genover.models.DDPM`)."""
 
     module_class = DDPM
 
 
+@measured_defaults(amount_grid=(0.0, 0.25, 0.5, 1.0))
 class BAGANSampler(GenerativeOverSampler):
     """Over-sampling with BAGAN (:mod:`genover.models.bagan`).
 
@@ -45,10 +52,21 @@ class BAGANSampler(GenerativeOverSampler):
     module_class = BAGAN
     _AE_KEYS = ("hidden", "latent_dim", "dropout")
 
+    #: The ``model`` keys this sampler reads itself (the others go to the modules).
+    OWN_MODEL_DEFAULTS = {"ae_steps": 300, "shrinkage": 1.0, "gan_lr": 2e-4}
+
+    @classmethod
+    def model_defaults(cls) -> dict:
+        return {
+            **_signature_defaults(TabularAutoencoder),
+            **super().model_defaults(),
+            **cls.OWN_MODEL_DEFAULTS,
+        }
+
     def _train_module(self, data, layout, num_classes, settings, seed):
-        options = dict(self.model or {})
-        ae_steps = int(options.pop("ae_steps", 300))
-        shrinkage = float(options.pop("shrinkage", 1.0))
+        options = {**self.OWN_MODEL_DEFAULTS, **(self.model or {})}
+        ae_steps = int(options.pop("ae_steps"))
+        shrinkage = float(options.pop("shrinkage"))
         ae_options = {k: options.pop(k) for k in self._AE_KEYS if k in options}
         autoencoder = self._build(TabularAutoencoder, layout=layout, lr=self.lr, **ae_options)
         ae_settings = dataclasses.replace(
@@ -65,7 +83,7 @@ class BAGANSampler(GenerativeOverSampler):
             num_classes,
             shrinkage,
         )
-        gan_lr = options.pop("gan_lr", 2e-4)
+        gan_lr = options.pop("gan_lr")
         module = self._build(
             BAGAN,
             autoencoder=autoencoder,

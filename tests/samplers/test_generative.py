@@ -31,6 +31,7 @@ def fast(cls, **kwargs):
     kwargs.setdefault("trainer", {"max_steps": 4, "epoch_steps": 2})
     kwargs.setdefault("model", SMALL_MODEL[next(c for c in SAMPLERS if issubclass(cls, c))])
     kwargs.setdefault("random_state", 0)
+    kwargs.setdefault("amount_grid", None)  # exactly the requested rows (BAGAN selects)
     return cls(**kwargs)
 
 
@@ -68,6 +69,7 @@ def test_generators_learn_the_minority_distribution(cls):
             random_state=0,
             numeric_transform="standard",
             class_balance=1.0,
+            amount_grid=None,
             trainer={"max_steps": steps, "epoch_steps": 25},
             sampling_strategy={0: 300, 1: 340},
             **options,
@@ -90,6 +92,7 @@ def test_bagan_keeps_an_adversarial_stage_that_improves_on_its_start():
             random_state=0,
             numeric_transform="standard",
             class_balance=1.0,
+            amount_grid=None,
             batch_size=64,
             model={"hidden": [64, 64], "latent_dim": 2, "ae_steps": 20},
             trainer={"max_steps": steps, "epoch_steps": 25},
@@ -218,6 +221,7 @@ def test_neighbour_filter_rejects_rows_among_the_majority_and_records_it():
     sampler = fast(
         CVAESampler,
         filter_neighbors=5,
+        filter_confidence=0.0,
         numeric_transform="standard",
         trainer={"max_steps": 150, "epoch_steps": 50},
     )
@@ -233,7 +237,9 @@ def test_neighbour_filter_rejects_rows_among_the_majority_and_records_it():
 
 def test_filter_fallback_is_recorded_when_too_few_rows_pass():
     X, y = toy()
-    sampler = fast(CVAESampler, filter_neighbors=5, numeric_transform="standard")
+    sampler = fast(
+        CVAESampler, filter_neighbors=5, filter_confidence=0.0, numeric_transform="standard"
+    )
     sampler.fit_resample(X, y)
     sampler.filter_.threshold = -1.0  # nothing can pass
     sampler.filter_.reset_counts()

@@ -36,12 +36,86 @@ def test_posterior_draws_start_from_the_own_class_codes():
     mu1 = model._anchors[1][0]
     prior = torch.randn(50, 3)
     labels = torch.ones(50, dtype=torch.long)
-    z = model._posterior_draws(prior.clone(), labels, 1.0, torch.Generator().manual_seed(0))
+    z, anchors = model._posterior_draws(
+        prior.clone(), labels, 1.0, torch.Generator().manual_seed(0)
+    )
     # scale 0: every code is exactly the posterior mean of a real row of class 1
     assert all(any(torch.allclose(row, m) for m in mu1) for row in z)
-    z_half = model._posterior_draws(prior.clone(), labels, 0.5, torch.Generator().manual_seed(0))
+    z_half, half_anchors = model._posterior_draws(
+        prior.clone(), labels, 0.5, torch.Generator().manual_seed(0)
+    )
     kept = (z_half == prior).all(dim=1)
     assert 10 < int(kept.sum()) < 40  # about half of the codes stay prior draws
+    # each draw names its real row: class 1's rows are 8..11 of x; prior draws name none
+    assert set(anchors.tolist()) <= {8, 9, 10, 11}
+    assert torch.equal(half_anchors == -1, kept)
+    assert all(torch.allclose(z[i], mu1[int(a) - 8]) for i, a in enumerate(anchors))
+
+
+def test_posterior_draws_scale_the_posterior_sd():
+    """z = mu + scale * sigma * eps: the spread around a code is the row's own posterior sd."""
+    model = CVAE(
+        TabularLayout(2), 2, hidden=[8], latent_dim=3, posterior_share=1.0, posterior_scale=0.5
+    )
+    x, y = torch.randn(12, 2), torch.tensor([0] * 8 + [1] * 4)
+    model.fit_anchors(x, y)
+    mu, sigma, index = model._anchors[1]
+    assert not torch.allclose(sigma, torch.ones_like(sigma))  # an untrained encoder's sd
+    eps = torch.ones(40, 3)
+    labels = torch.ones(40, dtype=torch.long)
+    z, anchors = model._posterior_draws(eps.clone(), labels, 1.0, torch.Generator().manual_seed(1))
+    at = anchors - 8  # position of each draw's row among class 1's rows
+    torch.testing.assert_close(z, mu[at] + 0.5 * sigma[at] * eps)
+
+
+def test_anchors_are_kept_only_for_sampled_classes_and_others_are_refused():
+    model = CVAE(TabularLayout(2), 2, hidden=[8], latent_dim=3)
+    x, y = torch.randn(12, 2), torch.tensor([0] * 8 + [1] * 4)
+    model.fit_anchors(x, y, classes=[1])
+    assert set(model._anchors) == {1}  # the majority's rows are not kept on the device
+    assert model.sample(5, 1).shape == (5, 2)
+    with pytest.raises(ValueError, match="class 0 has no anchors"):
+        model.sample(5, 0)
+    ddpm = DDPM(TabularLayout(2), 2, hidden=8, depth=1, time_dim=4, steps=10, sample_steps=5)
+    ddpm.fit_anchors(x, y, classes=[1])
+    assert set(ddpm._anchors) == {1}
+    with pytest.raises(ValueError, match="class 0 has no anchors"):
+        ddpm.sample(5, 0)
+    with pytest.raises(ValueError, match="no training rows to anchor"):
+        ddpm.fit_anchors(x[:8], y[:8], classes=[1])
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_anchor_noise_is_the_noise_share_under_every_schedule(schedule):
+    ddpm = DDPM(TabularLayout(2), 2, hidden=8, depth=1, time_dim=4, steps=200, schedule=schedule)
+    abar = ddpm.diffusion.alphas_cumprod
+    for level in (0.1, 0.5, 0.9):
+        ddpm.hparams.anchor_noise = level
+        t = ddpm.anchor_timestep()
+        assert 1 - abar[t] >= level > 1 - abar[t - 1]  # the first step that reaches it
+
+
+def test_anchored_ddim_starts_at_the_anchors_noise_level():
+    """The chain's first step sees x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise at the very
+    t it denoises from (one step late, the row carries less noise than the step assumes)."""
+    ddpm = DDPM(
+        TabularLayout(4), 2, hidden=8, depth=1, time_dim=4, steps=10, sample_steps=10,
+        anchor_noise=0.5,
+    )
+    ddpm.fit_anchors(torch.zeros(6, 4), torch.tensor([0, 0, 0, 1, 1, 1]), classes=[1])
+    seen = []
+
+    def spy(x, t, y):
+        seen.append((x.clone(), int(t[0])))
+        return torch.zeros_like(x)
+
+    ddpm._eps = spy
+    ddpm.sample(4000, 1, torch.Generator().manual_seed(0))
+    x_first, t_first = seen[0]
+    assert t_first == ddpm.anchor_timestep()
+    abar = ddpm.diffusion.alphas_cumprod
+    sd = float(x_first.std())  # the anchors are 0: x_t is pure scaled noise
+    assert abs(sd - float((1 - abar[t_first]).sqrt())) < 0.02
 
 
 def test_posterior_draws_keep_a_cvae_minority_on_its_support():
@@ -52,8 +126,9 @@ def test_posterior_draws_keep_a_cvae_minority_on_its_support():
         trainer={"max_steps": 100, "epoch_steps": 50},
         numeric_transform="standard",
         sampling_strategy={1: 400},
+        filter_confidence=0.0,  # the posterior draws alone
     )
-    prior = CVAESampler(model={"hidden": [32], "latent_dim": 2}, **common)
+    prior = CVAESampler(model={"hidden": [32], "latent_dim": 2, "posterior_share": 0.0}, **common)
     post = CVAESampler(model={"hidden": [32], "latent_dim": 2, "posterior_share": 1.0}, **common)
     Xp, _ = prior.fit_resample(X, y)
     Xq, _ = post.fit_resample(X, y)
@@ -76,7 +151,7 @@ def test_posterior_draws_keep_a_cvae_minority_on_its_support():
 
 def test_confidence_filter_thresholds_are_out_of_fold_quantiles():
     X, y = overlapping()
-    filt = ConfidenceFilter(quantile=0.2, k=10, folds=5).fit(X, y)
+    filt = ConfidenceFilter(quantile=0.2, k=10, folds=5, random_state=0).fit(X, y)
     model = KNeighborsClassifier(10, weights="distance")
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     oof = cross_val_predict(model, X, y, cv=cv, method="predict_proba")
@@ -86,6 +161,37 @@ def test_confidence_filter_thresholds_are_out_of_fold_quantiles():
     among_majority = np.array([[-1.5, -1.0], [-0.5, -2.0]])
     ok, _ = filt.badness(np.vstack([inside, among_majority]), 1)
     assert ok.tolist() == [True, True, False, False]
+
+
+def test_confidence_filter_judges_a_copy_of_a_real_row_as_that_row():
+    """An anchored draw is scored by the fold model that held its anchor out: an exact copy
+    of a real minority row passes exactly when that row's own out-of-fold score clears the
+    bar (scored by the model of all rows, every copy would pass: its twin is in the data)."""
+    X, y = overlapping()
+    filt = ConfidenceFilter(quantile=0.25, k=10, folds=5, random_state=3).fit(X, y)
+    minority = np.flatnonzero(y == 1)
+    own = np.array(
+        [filt.fold_models_[filt.fold_of_[i]].predict_proba(X[i : i + 1])[0, 1] for i in minority]
+    )
+    ok, _ = filt.badness(X[minority], 1, anchors=minority)
+    np.testing.assert_array_equal(ok, own >= filt.thresholds_[1])
+    assert 0 < int((~ok).sum()) < len(minority)  # some real rows score below their bar
+    unanchored, _ = filt.badness(X[minority], 1)
+    assert unanchored.all()  # the all-rows model: each copy's twin is its nearest neighbour
+
+
+def test_confidence_filter_folds_follow_random_state_and_inactive_bars_are_recorded():
+    X, y = overlapping()
+    a = ConfidenceFilter(random_state=1).fit(X, y).fold_of_
+    assert np.array_equal(a, ConfidenceFilter(random_state=1).fit(X, y).fold_of_)
+    assert not np.array_equal(a, ConfidenceFilter(random_state=2).fit(X, y).fold_of_)
+    far = np.vstack([X, np.full((3, 2), 50.0)])  # a class whose rows see only each other
+    lone = ConfidenceFilter(quantile=0.0, k=10, random_state=0).fit(far, np.r_[y, [2, 2, 2]])
+    lone.thresholds_[1] = 0.0
+    lone.select(lambda m: (np.zeros((m, 2)), np.full(m, -1)), 5, 1)
+    out = lone.outcome()
+    assert out["filter_inactive[1]"] is True and out["filter_inactive"] is True
+    assert "filter_inactive[0]" not in out  # only the classes drawn are reported
 
 
 def test_confidence_filter_in_a_sampler_rejects_and_records():
@@ -101,9 +207,7 @@ def test_confidence_filter_in_a_sampler_rejects_and_records():
     out = sampler.outcome_
     assert 0 < out["filter_acceptance"] < 1
     assert out["filter_threshold[1]"] == pytest.approx(sampler.filter_.thresholds_[1], abs=1e-4)
-    rows = sampler.encoder_.transform(Xr[len(X) :])
-    ok, _ = sampler.filter_.badness(rows, 1)
-    assert int((~ok).sum()) == out["filter_filled_rows"]
+    assert out["filter_inactive"] is False and out["filter_inactive[1]"] is False
 
 
 def test_both_filters_at_once_is_an_error():
@@ -166,7 +270,7 @@ def test_downstream_amount_model_is_the_runs_classifier(compose_cfg):
 
     cfg = compose_cfg(
         "sampler=cvae",
-        "sampler.amount_model=downstream",
+        "sampler.amount_model=run_classifier_encoded",
         "classifier=knn",
         "classifier.n_neighbors=7",
     )
@@ -175,7 +279,7 @@ def test_downstream_amount_model_is_the_runs_classifier(compose_cfg):
     model = pipe.named_steps["sampler"].amount_model
     assert isinstance(model, KNeighborsClassifier) and model.n_neighbors == 7
     with pytest.raises(ValueError, match="resolved by genover's experiment"):
-        CVAESampler(amount_model="downstream", amount_grid=[0, 1]).fit_resample(*toy())
+        CVAESampler(amount_model="run_classifier_encoded", amount_grid=[0, 1]).fit_resample(*toy())
 
 
 def test_ddpm_anchored_draws_stay_near_a_small_minority():
@@ -198,6 +302,7 @@ def test_ddpm_anchored_draws_stay_near_a_small_minority():
                 "anchor_noise": 0.5,
             },
             trainer={"max_steps": 200},
+            filter_confidence=0.0,  # the anchors alone
         )
         Xr, _ = sampler.fit_resample(X, y)
         mmd[share] = float(rbf_mmd(torch.as_tensor(Xr[len(X) :]), truth))
@@ -214,7 +319,7 @@ def test_anchored_draws_start_from_real_rows_of_their_own_class():
         steps=50,
         sample_steps=10,
         anchor_share=1.0,
-        anchor_noise=0.05,
+        anchor_noise=0.01,
     )
 
     class ZeroNoise(torch.nn.Module):  # x0 estimate = x_t / sqrt(abar_t): no denoising pull
@@ -225,7 +330,7 @@ def test_anchored_draws_start_from_real_rows_of_their_own_class():
     anchors = torch.tensor([[4.0, 4.0], [0.7, -1.3]])
     model.fit_anchors(anchors, torch.tensor([0, 1]))
     out = model.sample(50, 1, torch.Generator().manual_seed(0))
-    # noised to t = 2 of 50 and walked back: around the class-1 row (sd ~0.1), where a chain
+    # noised to 1% noise (t = 3 of 50) and walked back: around the class-1 row (sd ~0.1), where a chain
     # from pure noise would end far away (clipped at 6) and class 0's row is at (4, 4)
     assert (out - anchors[1]).abs().max() < 0.6
     assert torch.allclose(out.mean(dim=0), anchors[1], atol=0.1)
@@ -236,8 +341,62 @@ def test_confidence_filter_keeps_scoring_when_one_class_has_a_single_row(caplog)
     X, y = overlapping()
     X = np.vstack([X, [[5.0, -5.0]]])
     y = np.r_[y, 2]  # a third class with one row: not scorable out of fold
-    filt = ConfidenceFilter(quantile=0.2, k=10, folds=5).fit(X, y)
+    filt = ConfidenceFilter(quantile=0.2, k=10, folds=5, random_state=0).fit(X, y)
     assert set(filt.thresholds_) == {0, 1} and filt.thresholds_[1] > 0
     assert "class 2 has one row" in caplog.text
     ok, _ = filt.badness(np.array([[-1.5, -1.0]]), 1)
     assert not ok[0]  # class 1 is still filtered
+
+
+def test_selection_rows_feed_neither_encoder_nor_anchors_nor_filter(monkeypatch):
+    """With an amount grid, the selection rows score the amount and nothing else: the
+    numeric encoder, the anchors and the confidence filter see the generator's rows only."""
+    from genover.models.encoding import ModelEncoder
+
+    seen = {}
+
+    def spy(name, original):
+        def wrapped(self, x, *args, **kwargs):
+            seen[name] = len(x)
+            return original(self, x, *args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(ModelEncoder, "fit", spy("encoder", ModelEncoder.fit))
+    monkeypatch.setattr(CVAE, "fit_anchors", spy("anchors", CVAE.fit_anchors))
+    monkeypatch.setattr(ConfidenceFilter, "fit", spy("filter", ConfidenceFilter.fit))
+    X, y = overlapping()
+    sampler = CVAESampler(
+        random_state=0,
+        amount_grid=[0.0, 1.0],
+        model={"hidden": [16], "latent_dim": 2},
+        trainer={"max_steps": 4, "epoch_steps": 2},
+    )
+    sampler.fit_resample(X, y)
+    held = len(sampler.selection_rows_)
+    assert held > 0
+    assert seen == {"encoder": len(X) - held, "anchors": len(X) - held, "filter": len(X) - held}
+
+
+def test_the_sampler_hands_each_draws_anchor_to_the_filter(monkeypatch):
+    seen = []
+    original = ConfidenceFilter.badness
+
+    def spy(self, rows, label, anchors=None):
+        seen.append(np.asarray(anchors))
+        return original(self, rows, label, anchors)
+
+    monkeypatch.setattr(ConfidenceFilter, "badness", spy)
+    X, y = overlapping()
+    sampler = CVAESampler(
+        random_state=0, model={"hidden": [16], "latent_dim": 2}, trainer={"max_steps": 4}
+    )
+    sampler.fit_resample(X, y)
+    anchors = np.concatenate(seen)
+    assert len(anchors) >= 400 - 30 and (anchors >= 0).all()  # posterior_share 1: all anchored
+    assert set(anchors.tolist()) <= set(sampler.module_._anchors[1][2].tolist())
+
+
+def test_the_old_downstream_name_says_what_it_became():
+    with pytest.raises(ValueError, match="now 'run_classifier_encoded'"):
+        CVAESampler(amount_model="downstream", amount_grid=[0, 1]).fit_resample(*toy())
