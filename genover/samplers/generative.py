@@ -48,6 +48,7 @@ from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularLayout
 from genover.models.diagnostics import SampleDiagnostics
 from genover.models.encoding import ModelEncoder
+from genover.samplers.curation import LearningDynamicsFilter
 from genover.samplers.filtering import ConfidenceFilter, NeighbourFilter
 from genover.training import (
     TabularDataModule,
@@ -90,6 +91,12 @@ class GenerativeOverSampler(BaseOverSampler):
         (:class:`genover.samplers.filtering.ConfidenceFilter`): synthetic rows of class c
         scored as c below this quantile of the real rows of c (out-of-fold scores of a
         nearest-neighbour model) are discarded and redrawn. Exclusive with filter_neighbors.
+    curate: if > 0, curation by learning dynamics (CLLM / Data-IQ,
+        :class:`genover.samplers.curation.LearningDynamicsFilter`): synthetic rows of class c
+        whose confidence as c, averaged over a gradient-boosting classifier's checkpoints,
+        falls below this quantile of the real rows of c (out of fold), or whose aleatoric
+        uncertainty exceeds their 1 - curate quantile, are discarded and redrawn. Exclusive
+        with the other two filters.
     amount_grid: None generates exactly what ``sampling_strategy`` asks for. A list of
         fractions (0 allowed) makes the strategy an upper bound: a further stratified
         ``val_fraction`` of each class (the *selection* rows) is held out from the generator,
@@ -129,6 +136,7 @@ class GenerativeOverSampler(BaseOverSampler):
         "class_balance": [Interval(Real, 0, 1, closed="both")],
         "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
         "filter_confidence": [Interval(Real, 0, 1, closed="left")],
+        "curate": [Interval(Real, 0, 1, closed="left")],
         "amount_grid": ["array-like", None],
         "amount_model": [None, StrOptions({"run_classifier_encoded", "downstream"}), HasMethods(["fit", "predict_proba"])],
     }
@@ -149,6 +157,7 @@ class GenerativeOverSampler(BaseOverSampler):
         class_balance=0.5,
         filter_neighbors=0,
         filter_confidence=0.0,
+        curate=0.0,
         amount_grid=None,
         amount_model=None,
     ):
@@ -165,6 +174,7 @@ class GenerativeOverSampler(BaseOverSampler):
         self.class_balance = class_balance
         self.filter_neighbors = filter_neighbors
         self.filter_confidence = filter_confidence
+        self.curate = curate
         self.amount_grid = amount_grid
         self.amount_model = amount_model
 
@@ -227,9 +237,10 @@ class GenerativeOverSampler(BaseOverSampler):
 
     def _check_settings(self) -> None:
         """Settings that cannot work together, rejected before any training."""
-        if self.filter_neighbors and self.filter_confidence:
+        on = [k for k in ("filter_neighbors", "filter_confidence", "curate") if getattr(self, k)]
+        if len(on) > 1:
             raise ValueError(
-                "filter_neighbors and filter_confidence are two filters; set one of them to 0."
+                f"{' and '.join(on)} are {len(on)} filters; keep one and set the others to 0."
             )
         if self.amount_model == "downstream":
             raise ValueError(
@@ -300,6 +311,8 @@ class GenerativeOverSampler(BaseOverSampler):
         return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
 
     def _make_filter(self, seed: int):
+        if self.curate:
+            return LearningDynamicsFilter(float(self.curate), random_state=seed + 2)
         if self.filter_confidence:
             return ConfidenceFilter(float(self.filter_confidence), random_state=seed + 2)
         if self.filter_neighbors:

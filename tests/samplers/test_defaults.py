@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hydra.utils import instantiate
 from sklearn.base import BaseEstimator
 
@@ -20,10 +21,19 @@ from genover.training import TrainSettings
 SAMPLER_CONFIGS = sorted(
     p.stem for p in (Path(genover.__file__).parent.parent / "conf" / "sampler").glob("*.yaml")
 )
+
+
+def _variant_overrides(name: str) -> dict:
+    """The keys a variant config sets over its base (empty for a config of its own)."""
+    node = yaml.safe_load((CONF / f"{name}.yaml").read_text())
+    if not node or "defaults" not in node:
+        return {}
+    return {k: v for k, v in node.items() if k != "defaults"}
+CONF = Path(genover.__file__).parent.parent / "conf" / "sampler"
 # Configs that name one parameterisation of a library class on purpose: what they override.
+# A config that starts from another (``defaults: [<base>, _self_]``) overrides its own keys.
 PARAMETERISATIONS = {
     "rose": {"shrinkage": 1.0},  # imblearn's RandomOverSampler with a smoothed bootstrap
-    "polyfit_star": {"name": "polynom_fit_SMOTE_star"},  # smote-variants by name
     "borderline2": {"kind": "borderline-2"},
     "torch_borderline2": {"kind": "borderline-2"},
     "smote_nc": {"categorical_features": "auto"},  # the experiment sets the real mask
@@ -65,7 +75,7 @@ def test_sampler_config_builds_the_class_defaults(compose_cfg, name):
     cls = type(built)
     if cls.__module__.startswith("imblearn") and name == "none":
         pytest.skip("sampler=none is imblearn's FunctionSampler without a function")
-    overrides = dict(PARAMETERISATIONS.get(name, {}))
+    overrides = {**PARAMETERISATIONS.get(name, {}), **_variant_overrides(name)}
     if name == "smote_tomek":  # imblearn's SMOTETomek around genover's SMOTE
         overrides["smote"] = genover.samplers.SMOTE(k_neighbors=5, random_state=cfg.seed)
     expected = cls(**overrides)

@@ -212,7 +212,7 @@ def test_confidence_filter_in_a_sampler_rejects_and_records():
 
 def test_both_filters_at_once_is_an_error():
     X, y = toy()
-    with pytest.raises(ValueError, match="set one of them to 0"):
+    with pytest.raises(ValueError, match="keep one and set the others to 0"):
         CVAESampler(filter_neighbors=5, filter_confidence=0.1).fit_resample(X, y)
 
 
