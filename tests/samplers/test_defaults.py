@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from sklearn.base import BaseEstimator
 
 import genover
@@ -17,9 +18,8 @@ import genover.experiment  # registers the list groups (baselines, classifiers)
 from genover.samplers.generative import GenerativeOverSampler
 from genover.training import TrainSettings
 
-SAMPLER_CONFIGS = sorted(
-    p.stem for p in (Path(genover.__file__).parent.parent / "conf" / "sampler").glob("*.yaml")
-)
+CONF_DIR = Path(genover.__file__).parent.parent / "conf" / "sampler"
+SAMPLER_CONFIGS = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 # Configs that name one parameterisation of a library class on purpose: what they override.
 PARAMETERISATIONS = {
     "rose": {"shrinkage": 1.0},  # imblearn's RandomOverSampler with a smoothed bootstrap
@@ -58,6 +58,17 @@ def _effective(sampler) -> dict:
     return params
 
 
+def _variant_overrides(name: str) -> dict:
+    """A config that starts ``defaults: [<base>, _self_]`` is a parameterisation of its base:
+    the keys it sets itself are the overrides of the base class's defaults."""
+    own = OmegaConf.load(CONF_DIR / f"{name}.yaml")
+    if "defaults" not in own:
+        return {}
+    own = OmegaConf.to_container(own, resolve=False)
+    del own["defaults"]
+    return own
+
+
 @pytest.mark.parametrize("name", SAMPLER_CONFIGS)
 def test_sampler_config_builds_the_class_defaults(compose_cfg, name):
     cfg = compose_cfg(f"sampler={name}")
@@ -65,7 +76,7 @@ def test_sampler_config_builds_the_class_defaults(compose_cfg, name):
     cls = type(built)
     if cls.__module__.startswith("imblearn") and name == "none":
         pytest.skip("sampler=none is imblearn's FunctionSampler without a function")
-    overrides = dict(PARAMETERISATIONS.get(name, {}))
+    overrides = dict(PARAMETERISATIONS.get(name, {})) or _variant_overrides(name)
     if name == "smote_tomek":  # imblearn's SMOTETomek around genover's SMOTE
         overrides["smote"] = genover.samplers.SMOTE(k_neighbors=5, random_state=cfg.seed)
     expected = cls(**overrides)
