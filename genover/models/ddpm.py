@@ -91,6 +91,36 @@ class DDPM(TabularGenerator):
             loss = self.diffusion.p_losses(self.denoiser, x, y)
         self.log("val/loss", loss, batch_size=x.shape[0])
 
+    def finetune_loss(
+        self,
+        x_own: torch.Tensor,
+        y_own: torch.Tensor,
+        x_other: torch.Tensor | None,
+        push: float = 1.0,
+        margin: float = 1.0,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The minority fine-tuning objective (the idea of SOS, Kim et al. 2022).
+
+        The epsilon loss on the rows ``x_own`` conditioned on their labels ``y_own``, plus
+        ``push`` x mean(relu(margin - ||eps(x_t^other, t, y_own) - eps||^2 / d)): row i of
+        ``x_other`` (a real row of another class than ``y_own[i]``), noised and conditioned
+        on ``y_own[i]``, should be denoised at least ``margin`` badly (1.0 is the error of
+        predicting zero noise), so the class's score field stops covering other classes'
+        regions. The hinge is bounded: its gradient stops once the margin is reached.
+        ``push`` = 0 or ``x_other`` None: the epsilon loss alone (other rows are not used).
+        """
+        own = self.diffusion.p_losses(self.denoiser, x_own, y_own)
+        parts = {"own": own}
+        if push <= 0 or x_other is None:
+            return own, parts
+        t = torch.randint(0, self.diffusion.num_steps, (x_other.shape[0],), device=x_other.device)
+        noise = torch.randn_like(x_other)
+        x_t = self.diffusion.q_sample(x_other, t, noise)
+        error = (self.denoiser(x_t, t, y_own) - noise).pow(2).mean(dim=1)
+        hinge = F.relu(margin - error).mean()
+        parts["push"] = hinge
+        return own + push * hinge, parts
+
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = float(self.hparams.guidance)
         c = float(self.hparams.get("contrast", 0.0))

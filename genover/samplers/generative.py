@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 16_384
 _FEW_ROWS = 5
 _AMOUNT_TIE = 0.005
+_VAL_BATCH = 4096  # as TabularDataModule.val_dataloader: the start is scored like each epoch
 
 
 class GenerativeOverSampler(BaseOverSampler):
@@ -111,6 +112,14 @@ class GenerativeOverSampler(BaseOverSampler):
         experiment replaces ``"run_classifier_encoded"`` by a clone of the run's classifier:
         the model the rows will feed, but fitted in the generator's encoded space, not behind
         the run's own transform (hence the name).
+    finetune: None (off), or a dict of minority fine-tuning settings (the idea of SOS, Kim
+        et al. 2022; generators with a ``finetune_loss``, the DDPM): after training on every
+        class, the generator is trained ``steps`` more optimiser steps at learning rate
+        ``lr`` on the over-sampled classes' training rows, with ``push`` x a hinge (margin
+        ``margin``) pushing each class away from other classes' real rows. Early stopping on
+        the class's own validation loss keeps the best weights, and the fine-tuned weights
+        are kept only if they beat the start on it (``finetune_kept``). Missing keys take
+        the defaults ``FINETUNE_DEFAULTS``.
 
     After ``fit_resample``, ``outcome_`` holds what the fit decided and did: rows generated
     per class, the amount and every grid score, the filter's acceptance rate and whether it
@@ -121,6 +130,9 @@ class GenerativeOverSampler(BaseOverSampler):
     #: It scales and encodes its input itself: genover's experiment gives it the rows as the
     #: user gave them (imputed only) and scales after it, so nothing is encoded twice.
     encodes_input = True
+
+    #: What each ``finetune`` key means when the dict leaves it out.
+    FINETUNE_DEFAULTS = {"steps": 200, "lr": 1e-4, "push": 1.0, "margin": 1.0}
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
@@ -139,6 +151,7 @@ class GenerativeOverSampler(BaseOverSampler):
         "curate": [Interval(Real, 0, 1, closed="left")],
         "amount_grid": ["array-like", None],
         "amount_model": [None, StrOptions({"run_classifier_encoded", "downstream"}), HasMethods(["fit", "predict_proba"])],
+        "finetune": [dict, None],
     }
 
     def __init__(
@@ -160,6 +173,7 @@ class GenerativeOverSampler(BaseOverSampler):
         curate=0.0,
         amount_grid=None,
         amount_model=None,
+        finetune=None,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
@@ -177,6 +191,7 @@ class GenerativeOverSampler(BaseOverSampler):
         self.curate = curate
         self.amount_grid = amount_grid
         self.amount_model = amount_model
+        self.finetune = finetune
 
     @classmethod
     def model_defaults(cls) -> dict:
@@ -256,6 +271,76 @@ class GenerativeOverSampler(BaseOverSampler):
             )
         if self.amount_grid is not None and self.val_fraction == 0:
             raise ValueError("amount_grid needs validation rows: set val_fraction > 0.")
+        self._finetune_settings()
+
+    def _finetune_settings(self) -> dict | None:
+        """``finetune`` with its defaults filled in (None: off); bad keys are rejected."""
+        if self.finetune is None:
+            return None
+        known = self.FINETUNE_DEFAULTS
+        unknown = sorted(set(self.finetune) - set(known))
+        if unknown:
+            raise ValueError(f"unknown finetune settings {unknown}; known: {sorted(known)}.")
+        if not hasattr(getattr(self, "module_class", None), "finetune_loss"):
+            raise ValueError(
+                f"finetune is DDPM-only: {type(self).__name__}'s generator has no "
+                "finetune_loss. Set finetune=None (sampler.finetune=null)."
+            )
+        options = {**known, **self.finetune}
+        if int(options["steps"]) < 1 or float(options["lr"]) <= 0 or float(options["push"]) < 0:
+            raise ValueError(f"finetune needs steps >= 1, lr > 0 and push >= 0; got {options}.")
+        return options
+
+    def _finetune(self, data: TabularDataModule, classes: list[int], settings, seed: int):
+        """Fine-tune ``module_`` on the training rows ``data`` of ``classes`` (SOS); keep the
+        result only if it beats the start on the classes' own validation loss."""
+        from genover.models.finetune import MinorityFineTune
+
+        options = self._finetune_settings()
+        self.finetune_result_ = None
+        if options is None:
+            return
+        own = torch.isin(data.y_all, torch.as_tensor(classes))
+        train = ~data.val_mask
+        stage = MinorityFineTune(
+            self.module_,
+            data.x_all[train],
+            data.y_all[train],
+            classes,
+            lr=float(options["lr"]),
+            push=float(options["push"]),
+            margin=float(options["margin"]),
+        )
+        rows = TabularDataModule(
+            data.x_all[own], data.y_all[own], self.batch_size, 0.0, seed, self.class_balance,
+            val_mask=data.val_mask[own].numpy(),
+        )
+        start_state = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
+        start = _own_val_loss(stage, rows) if rows.has_validation else None
+        fine = dataclasses.replace(
+            settings, max_steps=int(options["steps"]), max_epochs=None, min_epochs=0,
+            min_steps=None, log_name=f"{settings.log_name}_finetune",
+        )
+        self.finetune_result_ = train_module(stage, rows, fine, seed)
+        best = self.finetune_result_.best_score
+        self.finetune_kept_ = start is None or (best is not None and best < start)
+        self.finetune_scores_ = (start, best)
+        if not self.finetune_kept_:
+            self.module_.load_state_dict(start_state)
+        self.module_.eval()
+
+    def _finetune_outcome(self) -> dict:
+        if getattr(self, "finetune_result_", None) is None:
+            return {"finetune": False}
+        result, (start, best) = self.finetune_result_, self.finetune_scores_
+        return {
+            "finetune": True,
+            "finetune_steps": result.steps,
+            "finetune_stop_reason": result.stop_reason,
+            "finetune_best_val": best,
+            "finetune_start_val": start,
+            "finetune_kept": bool(self.finetune_kept_),
+        }
 
     def _fit_resample(self, X, y):
         self._check_settings()
@@ -290,6 +375,7 @@ class GenerativeOverSampler(BaseOverSampler):
             self.module_ = self._train_module(
                 data, encoder.layout, len(self.classes_), settings, seed
             )
+            self._finetune(data, sampled, settings, seed)
             # e.g. the CVAE's aggregate-posterior draws, the DDPM's SDEdit draws
             self.module_.fit_anchors(data.x_all, data.y_all, classes=sampled)
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
@@ -336,6 +422,7 @@ class GenerativeOverSampler(BaseOverSampler):
         if self.filter_ is not None:
             out.update(self.filter_.outcome())
         out.update(self.train_result_.outcome())
+        out.update(self._finetune_outcome())
         out.update(self._extra_outcome())
         out["fit_seconds"] = round(self.fit_seconds_, 3)
         out["sample_seconds"] = round(self.sample_seconds_, 3)
@@ -481,6 +568,21 @@ def proxy_minority_ap(
     n_classes = int(max(clf.classes_.max(), val_y.max())) + 1
     proba = align_proba(clf.predict_proba(val_x), clf.classes_, n_classes)
     return rare_class_ap(val_y, proba)
+
+
+@torch.no_grad()
+def _own_val_loss(stage, rows: TabularDataModule) -> float:
+    """The fine-tuning stage's ``val/loss`` of its current weights, batch for batch as its
+    validation computes it (a size-weighted mean over the same batches and seeds)."""
+    stage.eval()
+    device = stage.generator.device
+    stage.to(device)
+    x, y = rows.x_all[rows.val_mask].to(device), rows.y_all[rows.val_mask].to(device)
+    total = 0.0
+    for i, at in enumerate(range(0, len(x), _VAL_BATCH)):
+        xb, yb = x[at : at + _VAL_BATCH], y[at : at + _VAL_BATCH]
+        total += float(stage.own_loss(xb, yb, i)) * len(xb)
+    return total / len(x)
 
 
 def _reject_non_finite(codes: np.ndarray, codec: TableCodec) -> None:

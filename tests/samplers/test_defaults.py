@@ -18,9 +18,8 @@ import genover.experiment  # registers the list groups (baselines, classifiers)
 from genover.samplers.generative import GenerativeOverSampler
 from genover.training import TrainSettings
 
-SAMPLER_CONFIGS = sorted(
-    p.stem for p in (Path(genover.__file__).parent.parent / "conf" / "sampler").glob("*.yaml")
-)
+CONF = Path(genover.__file__).parent.parent / "conf" / "sampler"
+SAMPLER_CONFIGS = sorted(p.stem for p in CONF.glob("*.yaml"))
 
 
 def _variant_overrides(name: str) -> dict:
@@ -29,7 +28,8 @@ def _variant_overrides(name: str) -> dict:
     if not node or "defaults" not in node:
         return {}
     return {k: v for k, v in node.items() if k != "defaults"}
-CONF = Path(genover.__file__).parent.parent / "conf" / "sampler"
+
+
 # Configs that name one parameterisation of a library class on purpose: what they override.
 # A config that starts from another (``defaults: [<base>, _self_]``) overrides its own keys.
 PARAMETERISATIONS = {
