@@ -108,18 +108,27 @@ class DDPM(TabularGenerator):
         predicting zero noise), so the class's score field stops covering other classes'
         regions. The hinge is bounded: its gradient stops once the margin is reached.
         ``push`` = 0 or ``x_other`` None: the epsilon loss alone (other rows are not used).
+        With anchored draws (``anchor_share`` > 0) the hinge covers only the timesteps those
+        draws pass through (up to ``anchor_timestep``): above it, where a noised row is
+        nearly pure noise, it would fight the class's own denoising.
         """
         own = self.diffusion.p_losses(self.denoiser, x_own, y_own)
         parts = {"own": own}
         if push <= 0 or x_other is None:
             return own, parts
-        t = torch.randint(0, self.diffusion.num_steps, (x_other.shape[0],), device=x_other.device)
+        t = torch.randint(0, self._push_steps(), (x_other.shape[0],), device=x_other.device)
         noise = torch.randn_like(x_other)
         x_t = self.diffusion.q_sample(x_other, t, noise)
         error = (self.denoiser(x_t, t, y_own) - noise).pow(2).mean(dim=1)
         hinge = F.relu(margin - error).mean()
         parts["push"] = hinge
         return own + push * hinge, parts
+
+    def _push_steps(self) -> int:
+        """How many timesteps, from 0, the fine-tuning hinge samples."""
+        if self.hparams.get("anchor_share", 0.0) > 0:
+            return self.anchor_timestep() + 1
+        return self.diffusion.num_steps
 
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = float(self.hparams.guidance)

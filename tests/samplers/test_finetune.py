@@ -147,3 +147,18 @@ def test_same_seed_same_rows_and_outcome_recorded():
     assert out["finetune"] and out["finetune_steps"] > 0
     assert {"finetune_stop_reason", "finetune_best_val", "finetune_start_val"} <= set(out)
     assert DDPMSampler().finetune is None  # off by default
+
+
+def test_push_covers_only_the_timesteps_anchored_draws_pass_through():
+    from genover.models import DDPM
+    from genover.models.components.mixed import TabularLayout
+
+    model = DDPM(TabularLayout(2), 2, hidden=8, depth=1, time_dim=4, steps=50, anchor_noise=0.3)
+    seen = []
+    model.denoiser.register_forward_pre_hook(lambda module, args: seen.append(args[1].clone()))
+    x = torch.randn(400, 2)
+    model.finetune_loss(x, torch.ones(400, dtype=torch.long), x, push=1.0, margin=1.0)
+    assert int(seen[-1].max()) == model.anchor_timestep()  # the hinge's timesteps
+    model.hparams.anchor_share = 0.0
+    model.finetune_loss(x, torch.ones(400, dtype=torch.long), x, push=1.0, margin=1.0)
+    assert int(seen[-1].max()) > model.anchor_timestep()  # from noise: the whole chain
