@@ -7,6 +7,7 @@ from genover.samplers import (
     ADASYN,
     SMOTE,
     SMOTENC,
+    AutoSampler,
     BAGANSampler,
     BorderlineSMOTE,
     CVAESampler,
@@ -24,6 +25,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "ADASYN",
+    "AutoSampler",
     "BAGANSampler",
     "BorderlineSMOTE",
     "CVAESampler",

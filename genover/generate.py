@@ -139,6 +139,14 @@ def generate(cfg: DictConfig) -> dict:
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
     amount_note = exact_counts(sampler, bool(cfg.get("amount_selection", False)))
+    if sampler.get_params(deep=False).get("estimator") == "downstream":
+        # sampler=auto scores with the run's classifier; generating has none (the manifest's
+        # sampler_outcome records auto_estimator)
+        log.info(
+            "sampler=auto: no run classifier here; its candidates are scored by a logistic "
+            "regression (set sampler.estimator to choose another)."
+        )
+        sampler.set_params(estimator=None)
     declared = set(check_categorical(cfg.get("categorical")) or [])
     categorical = [c for c in features.columns if c in declared or not _numeric(features[c])]
     if "categorical_features" in sampler.get_params(deep=False) and categorical:

@@ -165,6 +165,7 @@ FAST_BY_SAMPLER = {
         "sampler.model.sample_steps=5",
     ],
     "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
+    "auto": ["sampler.candidates=[none,rose,random_over]"],
 }
 CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan")
 

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from genover.data import Dataset, OneHotCategoricals
 from genover.experiment.config import Method, build
+from genover.samplers.auto import AutoSampler
 from genover.training.batches import stratified_holdout
 
 
@@ -93,14 +94,9 @@ def fold_pipeline(
     def transformer(**settings):
         return build(cfg.transform).set_params(n_categories=n_categories, **settings)
 
-    if "trainer" in params and log_dir is not None:
-        sampler.set_params(
-            trainer={**(params["trainer"] or {}), "log_dir": str(log_dir), "log_name": log_name}
-        )
-    if "categorical_features" in params:
-        sampler.set_params(categorical_features=codes_at if aware else None)
-    if params.get("amount_model") == "run_classifier_encoded":  # the run's classifier
-        sampler.set_params(amount_model=build(cfg.classifier))
+    _set_sampler_options(sampler, cfg, codes_at if aware else None, log_name, log_dir)
+    if isinstance(sampler, AutoSampler):
+        _set_up_auto(sampler, cfg, transformer, codes_at, codes_kept)
     if native:
         clf.set_params(categorical_features=codes_at)
     capture = ResampledCapture()
@@ -143,6 +139,46 @@ def fold_pipeline(
     steps.append(("capture", FunctionSampler(func=capture, validate=False)))
     steps.append(("classifier", clf))
     return Pipeline(steps), capture
+
+
+def _set_sampler_options(
+    sampler, cfg: DictConfig, categories, log_name: str | None = None, log_dir: Path | None = None
+) -> None:
+    """What the experiment sets on a sampler it builds: where a generator logs, which of its
+    input columns hold category codes (``categories``, None if none), and the run's own
+    classifier for ``amount_model=run_classifier_encoded``."""
+    params = sampler.get_params(deep=False)
+    if "trainer" in params and log_dir is not None:
+        sampler.set_params(
+            trainer={**(params["trainer"] or {}), "log_dir": str(log_dir), "log_name": log_name}
+        )
+    if "categorical_features" in params:
+        sampler.set_params(categorical_features=categories)
+    if params.get("amount_model") == "run_classifier_encoded":  # the run's classifier
+        sampler.set_params(amount_model=build(cfg.classifier))
+
+
+def _set_up_auto(sampler: AutoSampler, cfg: DictConfig, transformer, codes_at, codes_kept):
+    """Make ``sampler=auto`` choose as the run will use its rows: it receives the imputed rows
+    (numerics, then category codes at ``codes_at``), so each candidate is built and set up as
+    the experiment sets up a generator there (no TensorBoard for the many inner fits); the
+    run's transform after the sampler goes between candidate and classifier; and
+    ``estimator=downstream`` is the run's first classifier, ``cfg.classifier``, with native
+    category splits where the run gives it them."""
+    categories = codes_at if codes_kept else None
+    candidates = sampler.candidate_samplers()
+    for candidate in candidates.values():
+        _set_sampler_options(candidate, cfg, categories)
+    run_classifier = build(cfg.classifier)
+    native = codes_kept and "categorical_features" in run_classifier.get_params()
+    if native:
+        run_classifier.set_params(categorical_features=codes_at)
+    sampler.set_params(
+        candidates=candidates,
+        transformer=transformer(categorical_features=codes_at, one_hot=not native, impute=None),
+    )
+    if sampler.estimator == "downstream":
+        sampler.set_params(estimator=run_classifier)
 
 
 def fit_fold(

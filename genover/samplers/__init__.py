@@ -1,5 +1,6 @@
 """Samplers speaking imbalanced-learn's API (fit_resample, sampling_strategy, random_state)."""
 
+from genover.samplers.auto import AutoSampler
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
 from genover.samplers.generative import GenerativeOverSampler
 from genover.samplers.generator_samplers import BAGANSampler, CVAESampler, DDPMSampler
@@ -8,6 +9,7 @@ from genover.samplers.torch_smote import TorchADASYN, TorchBorderlineSMOTE, Torc
 
 __all__ = [
     "ADASYN",
+    "AutoSampler",
     "BAGANSampler",
     "BorderlineSMOTE",
     "CVAESampler",

@@ -236,19 +236,7 @@ class GenerativeOverSampler(BaseOverSampler):
 
     # -- imbalanced-learn template ----------------------------------------------------------
     def _check_X_y(self, X, y):
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        if sparse.issparse(X):
-            raise TypeError(
-                f"{type(self).__name__} needs dense input; convert with X.toarray() first."
-            )
-        if not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
-            if X.ndim != 2:
-                raise ValueError(f"X must be 2-D (rows x features); got shape {X.shape}.")
-        validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels.")
-        return X, y, binarize_y
+        return check_dense_X_y(self, X, y)
 
     def _check_settings(self) -> None:
         """Settings that cannot work together, rejected before any training."""
@@ -583,6 +571,24 @@ def _own_val_loss(stage, rows: TabularDataModule) -> float:
         xb, yb = x[at : at + _VAL_BATCH], y[at : at + _VAL_BATCH]
         total += float(stage.own_loss(xb, yb, i)) * len(xb)
     return total / len(x)
+
+
+def check_dense_X_y(sampler, X, y):
+    """imbalanced-learn's ``_check_X_y`` for samplers that take a dense array or a pandas
+    frame as given (a frame keeps its column types): ``(X, y, binarize_y)``."""
+    y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{type(sampler).__name__} needs dense input; convert with X.toarray() first."
+        )
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows x features); got shape {X.shape}.")
+    validate_data(sampler, X=X, y=y, reset=True, skip_check_array=True)
+    if len(y) != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels.")
+    return X, y, binarize_y
 
 
 def _reject_non_finite(codes: np.ndarray, codec: TableCodec) -> None:

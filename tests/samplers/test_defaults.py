@@ -37,6 +37,7 @@ PARAMETERISATIONS = {
     "borderline2": {"kind": "borderline-2"},
     "torch_borderline2": {"kind": "borderline-2"},
     "smote_nc": {"categorical_features": "auto"},  # the experiment sets the real mask
+    "auto": {"estimator": "downstream"},  # the experiment puts in the run's classifier
 }
 
 

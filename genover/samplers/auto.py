@@ -1,0 +1,327 @@
+"""AutoSampler: per training set, no resampling or one of several samplers, chosen by inner
+cross-validation with the classifier the rows will feed.
+
+The promise is "never clearly worse than no resampling, without knowing the data": on each
+training set (an outer training fold in genover's experiment; the outer test rows are never
+seen) every candidate is scored by stratified inner cross-validation, and a candidate replaces
+``none`` only if its gain is clear (see :class:`AutoSampler`).
+
+Where it sits. ``AutoSampler`` declares ``encodes_input = True``: genover's experiment gives it
+the training rows as the user gave them (imputed only, numerics then category codes) and
+scales and one-hot encodes after it, as for the generators. Every candidate therefore sees
+those rows too, and inside the inner cross-validation the run's transform (``transformer``, a
+clone fitted on each candidate's resampled rows) sits between the candidate and the
+classifier, exactly as the outer pipeline puts it after this sampler. A classical candidate
+that interpolates or adds noise (SMOTE, ROSE) thus works on unscaled numerics and category
+codes here, unlike ``sampler=smote`` alone, which sees scaled, one-hot columns; whatever that
+costs shows up in its inner scores, which are measured through the same transform.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+from imblearn import FunctionSampler
+from imblearn.base import BaseSampler
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from genover.evaluation.metrics import align_proba, rare_class_ap
+from genover.samplers.generative import check_dense_X_y
+
+log = logging.getLogger(__name__)
+
+#: The candidates of ``candidates=None``: genover's sampler configs of these names.
+DEFAULT_CANDIDATES = ("none", "rose", "cvae", "ddpm")
+#: Errors that make a candidate fail on an inner fold (recorded, the others go on).
+_CANDIDATE_ERRORS = (ValueError, RuntimeError, ArithmeticError)
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def sampler_from_config(name: str, seed: int | None = None):
+    """The sampler of genover's ``conf/sampler/<name>.yaml``, built with ``seed`` for its
+    ``${seed}``. Inside a running Hydra app the app's config path is used (it includes
+    genover's configs, and any of the user's own sampler configs)."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import MissingConfigException
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    overrides = [f"+sampler={name}"]
+    try:
+        if GlobalHydra.instance().is_initialized():
+            cfg = compose(config_name=None, overrides=overrides)
+        else:
+            with initialize_config_module(config_module="genover.conf", version_base="1.3"):
+                cfg = compose(config_name=None, overrides=overrides)
+    except MissingConfigException as err:
+        raise ValueError(
+            f"candidate {name!r} is not a sampler config (conf/sampler/{name}.yaml); use one "
+            "of `genover`'s sampler names, e.g. rose or random_over, or pass a dict "
+            "name -> sampler."
+        ) from err
+    node = OmegaConf.merge({"seed": seed}, cfg)
+    return instantiate(OmegaConf.to_container(node.sampler, resolve=True), _convert_="all")
+
+
+class AutoSampler(BaseSampler):
+    """No resampling or the best of several samplers, chosen per training set by inner
+    cross-validated minority average precision.
+
+    Parameters
+    ----------
+    candidates: the samplers that compete with no resampling. None: genover's ``none``,
+        ``rose``, ``cvae`` and ``ddpm`` sampler configs (:data:`DEFAULT_CANDIDATES`); a list
+        of sampler config names (``conf/sampler/<name>.yaml``, e.g. ``["rose",
+        "random_over"]``: one source of settings for Python and the CLI); or a dict name ->
+        imbalanced-learn sampler. ``none`` (no resampling) is always the baseline, listed or
+        not; an entry named ``none`` must be a pass-through.
+    estimator: the classifier that scores the candidates (a clone per inner fit). None: a
+        logistic regression. Pass the classifier your pipeline ends with: the choice is only
+        as good as the match. genover's experiment replaces ``"downstream"`` by the run's
+        own classifier.
+    transformer: None, or a transformer put between each candidate and ``estimator`` in the
+        inner cross-validation (a clone, fitted on the candidate's resampled rows), as your
+        pipeline scales after this sampler. genover's experiment sets it to the run's.
+    cv: inner stratified folds; fewer (with a warning) when the smallest class has fewer
+        rows. A class with a single row is an error.
+    min_gain: the rule. A candidate replaces ``none`` only if its mean inner AP beats
+        ``none``'s by at least ``min_gain`` *and* it scores higher than ``none`` in a
+        majority of the inner folds; among those, the best mean wins (ties: the earlier
+        candidate). Otherwise ``none``: the input is returned unchanged.
+    random_state: seeds the inner folds and every candidate (the same seed for each).
+
+    Every candidate is cloned and fitted on each inner training part only; the estimator
+    is scored on the inner validation part, which holds real rows only. A candidate that
+    raises on an inner fold is recorded as failed and does not compete. The chosen one is
+    then refitted on the whole input and its rows returned.
+
+    After ``fit_resample``: ``choice_``, ``inner_scores_`` (name -> AP per inner fold,
+    ``none`` included), ``failed_`` (name -> error), ``chosen_`` (the fitted chosen sampler;
+    a pass-through for ``none``) and ``outcome_``, flat fields for genover's ``folds.csv``:
+    ``auto_choice``, ``auto_gain``, ``auto_score[<name>]`` (mean inner AP, None if failed),
+    ``auto_wins[<name>]``, ``auto_failed[<name>]``, ``auto_inner_folds``, ``auto_rule``,
+    ``auto_estimator``, ``auto_seconds`` and the chosen sampler's own ``outcome_`` fields
+    as ``chosen.<field>``.
+
+    genover's experiment places it where a generator goes (``encodes_input``; see the module
+    docstring). Example in plain imbalanced-learn::
+
+        Pipeline([("auto", AutoSampler(estimator=LogisticRegression(),
+                                       transformer=StandardScaler())),
+                  ("scale", StandardScaler()), ("clf", LogisticRegression())])
+    """
+
+    _sampling_type = "bypass"
+    #: genover's experiment gives it the imputed rows as given and scales after it; the run's
+    #: transform is applied inside the inner cross-validation through ``transformer``.
+    #: (Not named ``transform``: imbalanced-learn's Pipeline would take it for a transformer.)
+    encodes_input = True
+
+    _parameter_constraints: dict = {
+        "candidates": [None, dict, list, tuple],
+        "estimator": [None, StrOptions({"downstream"}), HasMethods(["fit", "predict_proba"])],
+        "transformer": [None, HasMethods(["fit", "transform"])],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "min_gain": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        candidates=None,
+        estimator=None,
+        transformer=None,
+        cv=3,
+        min_gain=0.01,
+        random_state=None,
+    ):
+        super().__init__()
+        self.candidates = candidates
+        self.estimator = estimator
+        self.transformer = transformer
+        self.cv = cv
+        self.min_gain = min_gain
+        self.random_state = random_state
+
+    def candidate_samplers(self) -> dict:
+        """The competing samplers, name -> unfitted sampler (the ``none`` baseline is not
+        among them), as ``candidates`` names them."""
+        spec = DEFAULT_CANDIDATES if self.candidates is None else self.candidates
+        if isinstance(spec, Mapping):
+            named = dict(spec)
+        else:
+            if not all(isinstance(name, str) for name in spec) or len(set(spec)) < len(spec):
+                raise ValueError(
+                    f"candidates={spec!r}: a list holds distinct sampler config names; pass "
+                    "a dict name -> sampler for sampler objects."
+                )
+            seed = self.random_state if isinstance(self.random_state, Integral) else None
+            named = {name: sampler_from_config(name, seed) for name in spec}
+        for name, sampler in named.items():
+            _check_candidate(name, sampler)
+        named.pop("none", None)
+        return named
+
+    def _check_X_y(self, X, y):
+        return check_dense_X_y(self, X, y)
+
+    def _fit_resample(self, X, y):
+        start = time.perf_counter()
+        if isinstance(self.estimator, str):
+            raise ValueError(
+                f"estimator={self.estimator!r} is resolved by genover's experiment (the run's "
+                "classifier); pass an sklearn classifier, or None for a logistic regression."
+            )
+        candidates = self.candidate_samplers()
+        rng = check_random_state(self.random_state)
+        split_seed, seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        folds = self._inner_folds(y_idx)
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=split_seed).split(X, y))
+        # imblearn skips the nested estimators' parameter checks; these are the user's
+        with config_context(skip_parameter_validation=False):
+            self.inner_scores_ = {"none": [self._inner_ap(None, X, y, t, v) for t, v in splits]}
+            self.failed_ = {}
+            for name, sampler in candidates.items():
+                self._score_candidate(name, _seeded(sampler, seed), X, y, splits)
+            self.choice_, wins = self._choose()
+            X_out, y_out = self._refit(candidates, seed, X, y)
+        self.outcome_ = self._outcome(wins, folds, time.perf_counter() - start)
+        log.info("auto: %s (gain %.4f over none)", self.choice_, self.outcome_["auto_gain"])
+        return X_out, y_out
+
+    def _inner_folds(self, y_idx: np.ndarray) -> int:
+        smallest = int(np.bincount(y_idx).min())
+        if smallest < 2:
+            label = self.classes_.tolist()[int(np.argmin(np.bincount(y_idx)))]
+            raise ValueError(
+                f"AutoSampler: class {label!r} has {smallest} row; inner cross-validation "
+                "needs at least 2 rows of every class. Add rows of that class, use fewer "
+                "outer folds, or use no resampling (sampler=none)."
+            )
+        if smallest < self.cv:
+            log.warning(
+                "AutoSampler: the smallest class has %d rows, fewer than cv=%d; using %d "
+                "inner folds.",
+                smallest,
+                self.cv,
+                smallest,
+            )
+        return min(int(self.cv), smallest)
+
+    def _score_candidate(self, name: str, sampler, X, y, splits) -> None:
+        """Record ``sampler``'s AP on every inner fold, or why it failed."""
+        try:
+            self.inner_scores_[name] = [
+                self._inner_ap(clone(sampler), X, y, train, val) for train, val in splits
+            ]
+        except _CANDIDATE_ERRORS as err:
+            self.failed_[name] = f"{type(err).__name__}: {err}"
+            log.warning("AutoSampler: candidate %s failed on an inner fold: %s", name, err)
+
+    def _inner_ap(self, sampler, X, y, train: np.ndarray, val: np.ndarray) -> float:
+        """Minority AP on the real rows ``val`` of the estimator fitted on ``train``,
+        resampled by ``sampler`` (None: as they are) and passed through ``transformer``."""
+        X_fit, y_fit = _safe_indexing(X, train), y[train]
+        counts = np.bincount(np.searchsorted(self.classes_, y_fit), minlength=len(self.classes_))
+        if sampler is not None:
+            X_fit, y_fit = sampler.fit_resample(X_fit, y_fit)
+        X_val = _safe_indexing(X, val)
+        if self.transformer is not None:  # fitted on the resampled rows, as in the pipeline
+            transformer = clone(self.transformer).fit(X_fit, y_fit)
+            X_fit, X_val = transformer.transform(X_fit), transformer.transform(X_val)
+        model = clone(self._scorer()).fit(X_fit, y_fit)
+        fitted = np.searchsorted(self.classes_, model.classes_)
+        proba = align_proba(model.predict_proba(X_val), fitted, len(self.classes_))
+        return rare_class_ap(np.searchsorted(self.classes_, y[val]), proba, counts)
+
+    def _scorer(self):
+        """The (unfitted) classifier that scores the candidates."""
+        return LogisticRegression(max_iter=1000) if self.estimator is None else self.estimator
+
+    def _choose(self) -> tuple[str, dict[str, int]]:
+        """The rule of ``min_gain`` over ``inner_scores_``: the choice and each candidate's
+        inner folds won against ``none``."""
+        base = np.asarray(self.inner_scores_["none"])
+        choice, best, wins = "none", base.mean(), {}
+        for name, scores in self.inner_scores_.items():
+            if name == "none":
+                continue
+            scores = np.asarray(scores)
+            wins[name] = int(np.sum(scores > base))
+            clear = scores.mean() - base.mean() >= self.min_gain and wins[name] > len(base) / 2
+            if clear and scores.mean() > best:
+                choice, best = name, scores.mean()
+        return choice, wins
+
+    def _refit(self, candidates: dict, seed: int, X, y):
+        """Fit the chosen sampler on all rows; fall back to ``none`` (recorded) if it fails."""
+        self.refit_failed_ = None
+        if self.choice_ != "none":
+            self.chosen_ = _seeded(candidates[self.choice_], seed)
+            try:
+                return self.chosen_.fit_resample(X, y)
+            except _CANDIDATE_ERRORS as err:
+                self.refit_failed_ = f"{self.choice_}: {type(err).__name__}: {err}"
+                log.warning("AutoSampler: refitting %s failed (%s); using none.", self.choice_, err)
+                self.choice_ = "none"
+        self.chosen_ = FunctionSampler(validate=False)
+        return self.chosen_.fit_resample(X, y)
+
+    def _outcome(self, wins: dict, folds: int, seconds: float) -> dict:
+        """What this fit decided, as flat fields (see the class docstring)."""
+        means = {name: float(np.mean(s)) for name, s in self.inner_scores_.items()}
+        out = {
+            "auto_choice": self.choice_,
+            "auto_gain": means[self.choice_] - means["none"],
+            "auto_estimator": type(self._scorer()).__name__,
+            "auto_inner_folds": int(folds),
+            "auto_rule": (
+                f"a sampler replaces none if its mean inner minority AP is >= {self.min_gain} "
+                f"higher and it wins a majority of the {folds} inner folds; best mean wins"
+            ),
+        }
+        for name in [*self.inner_scores_, *self.failed_]:
+            out[f"auto_score[{name}]"] = means.get(name)
+            if name in wins:
+                out[f"auto_wins[{name}]"] = wins[name]
+        for name, error in self.failed_.items():
+            out[f"auto_failed[{name}]"] = error
+        if self.refit_failed_ is not None:
+            out["auto_refit_failed"] = self.refit_failed_
+        out["auto_seconds"] = round(seconds, 3)
+        for key, value in (getattr(self.chosen_, "outcome_", None) or {}).items():
+            out[f"chosen.{key}"] = value
+        return out
+
+
+def _check_candidate(name: str, sampler) -> None:
+    if not hasattr(sampler, "fit_resample"):
+        raise ValueError(f"candidate {name!r} is not a sampler (no fit_resample): {sampler!r}.")
+    if isinstance(sampler, AutoSampler):
+        raise ValueError(f"candidate {name!r} is an AutoSampler; candidates choose no further.")
+    passes = isinstance(sampler, FunctionSampler) and sampler.func is None
+    if name == "none" and not passes:
+        raise ValueError(
+            "the candidate name 'none' is the no-resampling baseline; give this sampler "
+            f"another name: {sampler!r}."
+        )
+
+
+def _seeded(sampler, seed: int):
+    """A clone of ``sampler`` with ``random_state=seed`` where it has one."""
+    sampler = clone(sampler)
+    if "random_state" in sampler.get_params(deep=False):
+        sampler.set_params(random_state=seed)
+    return sampler
