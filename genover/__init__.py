@@ -7,6 +7,7 @@ from genover.samplers import (
     ADASYN,
     SMOTE,
     SMOTENC,
+    ARAESampler,
     BAGANSampler,
     BorderlineSMOTE,
     CVAESampler,
@@ -15,6 +16,7 @@ from genover.samplers import (
     TorchADASYN,
     TorchBorderlineSMOTE,
     TorchSMOTE,
+    VAEGANSampler,
 )
 
 try:
@@ -24,6 +26,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "ADASYN",
+    "ARAESampler",
     "BAGANSampler",
     "BorderlineSMOTE",
     "CVAESampler",
@@ -35,6 +38,7 @@ __all__ = [
     "TorchADASYN",
     "TorchBorderlineSMOTE",
     "TorchSMOTE",
+    "VAEGANSampler",
     "__version__",
     "load_dataset",
 ]

@@ -165,8 +165,10 @@ FAST_BY_SAMPLER = {
         "sampler.model.sample_steps=5",
     ],
     "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
+    "vaegan": FAST_GENERATOR,
+    "arae": FAST_GENERATOR,
 }
-CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan")
+CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae")
 
 
 def _mixed_frame(categorical: bool) -> pd.DataFrame:
