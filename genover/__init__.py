@@ -7,6 +7,7 @@ from genover.samplers import (
     ADASYN,
     SMOTE,
     SMOTENC,
+    ARAESampler,
     AutoSampler,
     BAGANSampler,
     BorderlineSMOTE,
@@ -16,6 +17,7 @@ from genover.samplers import (
     TorchADASYN,
     TorchBorderlineSMOTE,
     TorchSMOTE,
+    VAEGANSampler,
 )
 
 try:
@@ -25,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "ADASYN",
+    "ARAESampler",
     "AutoSampler",
     "BAGANSampler",
     "BorderlineSMOTE",
@@ -37,6 +40,7 @@ __all__ = [
     "TorchADASYN",
     "TorchBorderlineSMOTE",
     "TorchSMOTE",
+    "VAEGANSampler",
     "__version__",
     "load_dataset",
 ]

@@ -192,8 +192,8 @@ def _fit_resample(sampler, X: pd.DataFrame, y: pd.Series, categorical: list):
     categorical columns (it fails on text, or interpolates numeric-looking codes)."""
     advice = (
         f"{type(sampler).__name__} works on numeric columns only, and {categorical} are "
-        "categorical. Use a sampler that handles categories (sampler=smote_nc, cvae, ddpm or "
-        "bagan), or drop those columns"
+        "categorical. Use a sampler that handles categories (sampler=smote_nc, cvae, ddpm, "
+        "bagan, vaegan or arae), or drop those columns"
     )
     if not categorical or "categorical_features" in sampler.get_params(deep=False):
         return sampler.fit_resample(X, y)

@@ -166,8 +166,10 @@ FAST_BY_SAMPLER = {
     ],
     "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
     "auto": ["sampler.candidates=[none,rose,random_over]"],
+    "vaegan": FAST_GENERATOR,
+    "arae": FAST_GENERATOR,
 }
-CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan")
+CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae")
 
 
 def _mixed_frame(categorical: bool) -> pd.DataFrame:

@@ -14,12 +14,14 @@ import pytest
 import torch
 
 from genover import (
+    ARAESampler,
     BAGANSampler,
     CVAESampler,
     DDPMSampler,
     TorchADASYN,
     TorchBorderlineSMOTE,
     TorchSMOTE,
+    VAEGANSampler,
 )
 from genover.classifiers.mlp import MLPClassifier
 from genover.losses import LOSSES
@@ -34,6 +36,8 @@ GENERATORS = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
     BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_epochs": 2},
+    VAEGANSampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
+    ARAESampler: {"hidden": [32], "code_dim": 4, "class_dim": 4},
 }
 
 

@@ -3,12 +3,19 @@
 from genover.samplers.auto import AutoSampler
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
 from genover.samplers.generative import GenerativeOverSampler
-from genover.samplers.generator_samplers import BAGANSampler, CVAESampler, DDPMSampler
+from genover.samplers.generator_samplers import (
+    ARAESampler,
+    BAGANSampler,
+    CVAESampler,
+    DDPMSampler,
+    VAEGANSampler,
+)
 from genover.samplers.smote_variants import SmoteVariants
 from genover.samplers.torch_smote import TorchADASYN, TorchBorderlineSMOTE, TorchSMOTE
 
 __all__ = [
     "ADASYN",
+    "ARAESampler",
     "AutoSampler",
     "BAGANSampler",
     "BorderlineSMOTE",
@@ -21,4 +28,5 @@ __all__ = [
     "TorchADASYN",
     "TorchBorderlineSMOTE",
     "TorchSMOTE",
+    "VAEGANSampler",
 ]

@@ -1,4 +1,4 @@
-"""The three generator-backed over-samplers: one thin class per LightningModule."""
+"""The generator-backed over-samplers: one thin class per LightningModule."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import copy
 import dataclasses
 
 from genover.models import (
+    ARAE,
     BAGAN,
     CVAE,
     DDPM,
+    VAEGAN,
     TabularAutoencoder,
     fit_class_gaussians,
 )
@@ -33,6 +35,34 @@ class DDPMSampler(GenerativeOverSampler):
     """Over-sampling with a class-conditional DDPM (:class:`genover.models.DDPM`)."""
 
     module_class = DDPM
+
+
+class VAEGANSampler(GenerativeOverSampler):
+    """Over-sampling with a class-conditional VAE/GAN (:class:`genover.models.VAEGAN`).
+
+    ``model`` keys: ``hidden``, ``latent_dim``, ``class_dim``, ``dropout`` (encoder, decoder
+    and discriminator), ``beta`` and ``kl_warmup_steps`` (the KL term), ``feature_weight``,
+    ``nll_weight`` and ``adversarial_weight`` (the discriminator-feature and element-wise
+    reconstruction terms and the GAN term), ``tau`` (Gumbel-softmax temperature of the
+    categories D sees), ``posterior_share`` and ``posterior_scale`` (draws around real rows'
+    codes, as the CVAE's). Each batch is two optimiser steps of ``trainer.max_steps``.
+    """
+
+    module_class = VAEGAN
+
+
+class ARAESampler(GenerativeOverSampler):
+    """Over-sampling with a class-conditional ARAE (:class:`genover.models.ARAE`).
+
+    ``model`` keys: ``hidden``, ``code_dim``, ``class_dim``, ``dropout``, ``code_noise`` (sd
+    of the noise on codes while the decoder trains), ``adversarial_weight`` (the encoder's
+    pull towards the generator's codes), ``gp_weight`` (WGAN-GP penalty),
+    ``critic_lr_factor`` (the critic's learning rate as a multiple of ``lr``) and
+    ``ema_decay`` (rows come from this moving average of the code generator). Each batch is
+    two optimiser steps of ``trainer.max_steps``.
+    """
+
+    module_class = ARAE
 
 
 @measured_defaults(amount_grid=(0.0, 0.25, 0.5, 1.0))

@@ -96,6 +96,24 @@ def test_mixed_nll_matches_the_formula():
     )
 
 
+def test_relaxed_rows_draw_numerics_from_the_likelihood_differentiably():
+    """``relax(noise=True)``: numerics are mean + sigma * eps (gradients reach log_sigma),
+    categories Gumbel-softmax probabilities; without noise the numerics are the means."""
+    layout = TabularLayout(1, (3,))
+    head = MixedHead(4, layout)
+    with torch.no_grad():
+        head.log_sigma.fill_(math.log(0.5))
+    out = torch.tensor([[2.0, 0.0, 0.0, 5.0]]).repeat(4000, 1)
+    drawn = head.relax(out, tau=0.2, noise=True)
+    assert drawn[:, 0].mean().item() == pytest.approx(2.0, abs=0.03)
+    assert drawn[:, 0].std().item() == pytest.approx(0.5, abs=0.03)
+    torch.testing.assert_close(drawn[:, 1:].sum(1), torch.ones(4000))
+    assert drawn[:, 3].mean().item() > 0.9
+    drawn[:, 0].pow(2).mean().backward()
+    assert head.log_sigma.grad.abs().item() > 0
+    assert torch.equal(head.relax(out, noise=False)[:, 0], out[:, 0])
+
+
 def test_tensor_batches_cover_each_row_once_and_balance_on_request():
     x = torch.arange(10.0)[:, None]
     y = torch.tensor([0] * 9 + [1])

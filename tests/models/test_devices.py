@@ -16,7 +16,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from genover.models import BAGAN, CVAE, DDPM, TabularAutoencoder, TabularLayout
+from genover.models import ARAE, BAGAN, CVAE, DDPM, VAEGAN, TabularAutoencoder, TabularLayout
 
 META = torch.device("meta")
 LAYOUT = TabularLayout(num_numeric=3, cat_sizes=(2, 4))
@@ -125,6 +125,26 @@ def test_bagan_follows_the_device_of_its_autoencoder():
     run_audited(lambda: sampling_paths(module))
     run_audited(lambda: module.validation_step(batch(), 0))
     # The adversarial step without a Trainer: its optimiser plumbing made inert.
+    module.optimizers = lambda: (_NoOptimiser(), _NoOptimiser())
+    module.toggle_optimizer = module.untoggle_optimizer = lambda optimiser: None
+    module.manual_backward = lambda loss: loss.backward()
+    run_audited(lambda: module.training_step(batch(), 0))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: VAEGAN(LAYOUT, CLASSES, hidden=[16], latent_dim=4, class_dim=4),
+        lambda: ARAE(LAYOUT, CLASSES, hidden=[16], code_dim=4, class_dim=4),
+    ],
+    ids=["vaegan", "arae"],
+)
+def test_manual_optimisation_generators_follow_their_device(build):
+    module = build().to(META)
+    on_meta(module)
+    run_audited(lambda: module.validation_step(batch(), 0))
+    run_audited(lambda: sampling_paths(module))
+    # Both optimiser steps (ARAE's with its gradient penalty) without a Trainer.
     module.optimizers = lambda: (_NoOptimiser(), _NoOptimiser())
     module.toggle_optimizer = module.untoggle_optimizer = lambda optimiser: None
     module.manual_backward = lambda loss: loss.backward()

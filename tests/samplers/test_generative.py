@@ -14,15 +14,17 @@ from imblearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 
-from genover import BAGANSampler, CVAESampler, DDPMSampler
+from genover import ARAESampler, BAGANSampler, CVAESampler, DDPMSampler, VAEGANSampler
 from genover.models.diagnostics import rbf_mmd
 from genover.samplers import generative
 
-SAMPLERS = [CVAESampler, DDPMSampler, BAGANSampler]
+SAMPLERS = [CVAESampler, DDPMSampler, BAGANSampler, VAEGANSampler, ARAESampler]
 SMALL_MODEL = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
     BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_steps": 4},
+    VAEGANSampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
+    ARAESampler: {"hidden": [32], "code_dim": 4, "class_dim": 4},
 }
 
 
@@ -51,7 +53,11 @@ LEARN = {
     BAGANSampler: dict(
         model={"hidden": [64, 64], "latent_dim": 2, "ae_steps": 160}, val_fraction=0.15
     ),
+    VAEGANSampler: dict(model={"hidden": [64, 64], "latent_dim": 2, "kl_warmup_steps": 10}),
+    ARAESampler: dict(model={"hidden": [64, 64], "code_dim": 8}),
 }
+# Manual-optimisation GANs make two optimiser steps per batch: the same 300 batches.
+LEARN_STEPS = {VAEGANSampler: 600, ARAESampler: 600}
 
 
 @pytest.mark.parametrize("cls", SAMPLERS, ids=lambda c: c.__name__)
@@ -59,7 +65,7 @@ def test_generators_learn_the_minority_distribution(cls):
     X, y = toy()
     truth = torch.as_tensor(np.random.default_rng(9).normal(2.5, 0.3, (300, 2)))
     scores = {}
-    for label, steps in (("untrained", 0), ("trained", 300)):
+    for label, steps in (("untrained", 0), ("trained", LEARN_STEPS.get(cls, 300))):
         options = {"val_fraction": 0.0, "batch_size": 256, **LEARN[cls]}
         if steps == 0:
             options["model"] = (

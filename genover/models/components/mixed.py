@@ -73,8 +73,12 @@ class MixedHead(nn.Module):
             parts.append(F.one_hot(picks, block.shape[1]).to(out.dtype))
         return torch.cat(parts, dim=1)
 
-    def relax(self, out: torch.Tensor, tau: float = 0.2) -> torch.Tensor:
-        """A differentiable row for adversarial training: Gumbel-softmax categories."""
+    def relax(self, out: torch.Tensor, tau: float = 0.2, noise: bool = False) -> torch.Tensor:
+        """A differentiable row for adversarial training: Gumbel-softmax categories, and
+        with ``noise`` reparameterised Gaussian numerics (mean + sigma * eps) as ``sample``
+        draws them; otherwise the numeric means."""
         mean, logits = self.layout.split(out)
+        if noise and self.layout.num_numeric:
+            mean = mean + torch.randn_like(mean) * self.log_sigma.clamp(-5.0, 2.0).exp()
         parts = [mean] + [F.gumbel_softmax(block, tau=tau, hard=False) for block in logits]
         return torch.cat(parts, dim=1)
