@@ -130,7 +130,7 @@ CONFIRM = (
 DEV = (
     "ecoli1 glass1 pima yeast3 vehicle0 wisconsin haberman new_thyroid1 yeast4 abalone9-18"
 ).split()
-SCARCITY_SAMPLERS = "none,random_over,rose,smote,polyfit_star,prowsyn,cvae,ddpm,bagan"
+SCARCITY_SAMPLERS = "none,random_over,rose,smote,polyfit_star,prowsyn,cvae,ddpm,bagan,vaegan,arae"
 
 
 def _swept(compose_cfg, experiment: str) -> dict[str, list[str]]:
