@@ -10,9 +10,10 @@ from torch import nn
 from genover.models.base import TabularGenerator
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
+from genover.models.posterior import PosteriorDraws
 
 
-class CVAE(TabularGenerator):
+class CVAE(PosteriorDraws, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with Gaussian numerics and softmax categoricals.
 
     The KL term is weighted by ``beta`` times a linear warm-up over the first
@@ -49,8 +50,7 @@ class CVAE(TabularGenerator):
                 f"{posterior_scale} must be >= 0."
             )
         self.save_hyperparameters(ignore=["layout"])
-        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-        self._anchored = False  # set by fit_anchors: from then on every draw class needs them
+        self._init_anchors()
         hidden = list(hidden)
         self.class_embedding = nn.Embedding(num_classes, class_dim)
         self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
@@ -67,29 +67,6 @@ class CVAE(TabularGenerator):
     def _posterior(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1)).chunk(2, dim=1)
         return mu, logvar.clamp(-10.0, 10.0)
-
-    @torch.no_grad()
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
-        """Keep the posterior means and standard deviations of each of ``classes``' rows (all
-        classes if None), with their indices into ``x``, for posterior draws."""
-        self._anchors = {}
-        self._anchored = self.hparams.posterior_share > 0
-        if not self._anchored:
-            return
-        was_training = self.training
-        self.eval()
-        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
-        for c in wanted:
-            index = torch.nonzero(y == c).flatten()
-            if len(index) == 0:
-                raise ValueError(
-                    f"class {c} has no training rows to anchor posterior draws on; give it "
-                    "rows or set model.posterior_share=0."
-                )
-            mu, logvar = self._posterior(x[index], y[index])
-            self._anchors[int(c)] = (mu, (0.5 * logvar).exp(), index)
-        self.train(was_training)
 
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(reconstruction NLL, KL) averaged over the batch."""
@@ -110,42 +87,3 @@ class CVAE(TabularGenerator):
     def validation_step(self, batch, batch_idx):
         recon, kl = self.elbo_terms(*batch)
         self.log("val/loss", recon + float(self.hparams.beta) * kl, batch_size=batch[0].shape[0])
-
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        return self.sample_with_anchors(n, y, generator)[0]
-
-    @torch.no_grad()
-    def sample_with_anchors(self, n, y, generator=None):
-        labels = self.labels(n, y)
-        z = torch.randn(
-            (len(labels), self.hparams.latent_dim), generator=generator, device=self.device
-        )
-        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
-        share = float(self.hparams.posterior_share)
-        if share > 0 and getattr(self, "_anchored", False):
-            z, anchors = self._posterior_draws(z, labels, share, generator)
-        return self.head.sample(self._decode(z, labels), generator), anchors
-
-    def _posterior_draws(self, z, labels, share, generator):
-        """Replace a ``share`` of the prior codes ``z`` by draws around real rows' codes;
-        also returns each code's anchor (the index of its real row, -1 for a prior draw)."""
-        use = torch.rand(len(labels), generator=generator, device=self.device) < share
-        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
-        scale = float(self.hparams.posterior_scale)
-        for c in labels[use].unique().tolist():
-            if int(c) not in self._anchors:
-                raise ValueError(
-                    f"class {c} has no anchors: they are kept for the classes the sampler "
-                    f"over-samples ({sorted(self._anchors)}); sample one of those, or set "
-                    "model.posterior_share=0 to draw from the prior."
-                )
-        for c, (mu, sigma, index) in self._anchors.items():
-            rows = torch.nonzero(use & (labels == c)).flatten()
-            if len(rows) == 0:
-                continue
-            mu, sigma = mu.to(self.device), sigma.to(self.device)  # if moved after the fit
-            pick = torch.randint(len(mu), (len(rows),), generator=generator, device=self.device)
-            z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
-            anchors[rows] = index.to(self.device)[pick]
-        return z, anchors

@@ -16,9 +16,10 @@ from genover.models.base import TabularGenerator
 from genover.models.components.critic import ConditionalCritic
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
+from genover.models.posterior import PosteriorDraws
 
 
-class VAEGAN(TabularGenerator):
+class VAEGAN(PosteriorDraws, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with the mixed head, discriminator D(x,y).
 
     Each batch makes two optimiser steps (both count towards ``trainer.max_steps``):
@@ -78,7 +79,7 @@ class VAEGAN(TabularGenerator):
         )
         self.save_hyperparameters(ignore=["layout"])
         self.automatic_optimization = False
-        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._init_anchors()
         hidden = list(hidden)
         self.class_embedding = nn.Embedding(num_classes, class_dim)
         self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
@@ -101,21 +102,6 @@ class VAEGAN(TabularGenerator):
         """A decoder output as D sees it: Gumbel-softmax categories, and numerics drawn
         from the likelihood (``noise``, as ``sample`` draws them) or its means."""
         return self.head.relax(out, float(self.hparams.tau), noise)
-
-    @torch.no_grad()
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
-        """Keep the posterior means and standard deviations of ``classes``' rows (every class
-        if None) for posterior draws."""
-        self._anchors = {}
-        if self.hparams.posterior_share == 0:
-            return
-        was_training = self.training
-        self.eval()
-        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        for c in y.unique().tolist() if classes is None else [int(c) for c in classes]:
-            mu, logvar = self._posterior(x[y == c], y[y == c])
-            self._anchors[int(c)] = (mu, (0.5 * logvar).exp())
-        self.train(was_training)
 
     def _code(
         self, x: torch.Tensor, y: torch.Tensor
@@ -188,30 +174,6 @@ class VAEGAN(TabularGenerator):
             torch.optim.Adam(model, lr=self.hparams.lr, betas=betas),
             torch.optim.Adam(self.discriminator.parameters(), lr=self.hparams.lr, betas=betas),
         )
-
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        labels = self.labels(n, y)
-        z = torch.randn(
-            (len(labels), self.hparams.latent_dim), generator=generator, device=self.device
-        )
-        share = float(self.hparams.posterior_share)
-        if share > 0 and self._anchors:
-            z = self._posterior_draws(z, labels, share, generator)
-        return self.head.sample(self._decode(z, labels), generator)
-
-    def _posterior_draws(self, z, labels, share, generator):
-        """Replace a ``share`` of the prior codes ``z`` by draws around real rows' codes."""
-        use = torch.rand(len(labels), generator=generator, device=self.device) < share
-        scale = float(self.hparams.posterior_scale)
-        for c, (mu, sigma) in self._anchors.items():
-            rows = torch.nonzero(use & (labels == c)).flatten()
-            if len(rows) == 0:
-                continue
-            mu, sigma = mu.to(self.device), sigma.to(self.device)  # if moved after the fit
-            pick = torch.randint(len(mu), (len(rows),), generator=generator, device=self.device)
-            z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
-        return z
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

@@ -148,7 +148,7 @@ def test_vaegan_posterior_draws_start_from_the_own_class_codes():
     x, y = torch.randn(12, 2), torch.tensor([0] * 8 + [1] * 4)
     model.fit_anchors(x, y)
     mu1 = model._anchors[1][0]
-    z = model._posterior_draws(
+    z, _ = model._posterior_draws(
         torch.randn(50, 3), torch.ones(50, dtype=torch.long), 1.0, torch.Generator().manual_seed(0)
     )
     assert all(any(torch.allclose(row, m) for m in mu1) for row in z)
