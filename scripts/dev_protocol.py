@@ -104,7 +104,7 @@ def run_task(
     ]
     # A sampler that scores its amount with the run's classifier (amount_model=run_classifier_encoded)
     # is fitted once per classifier; any other is fitted once and its rows feed all four.
-    per_classifier = any("amount_model=run_classifier_encoded" in o for o in overrides)
+    per_classifier = any("run_classifier_encoded" in o for o in overrides)
     fits = CLASSIFIERS if per_classifier else ["lr"]
     cfgs = {c: compose(base + overrides + [f"classifier={c}"]) for c in fits}
     classifiers = {c: build(compose(base + [f"classifier={c}"]).classifier) for c in CLASSIFIERS}

@@ -150,7 +150,11 @@ class GenerativeOverSampler(BaseOverSampler):
         "filter_confidence": [Interval(Real, 0, 1, closed="left")],
         "curate": [Interval(Real, 0, 1, closed="left")],
         "amount_grid": ["array-like", None],
-        "amount_model": [None, StrOptions({"run_classifier_encoded", "downstream"}), HasMethods(["fit", "predict_proba"])],
+        "amount_model": [
+            None,
+            StrOptions({"run_classifier_encoded", "downstream"}),
+            HasMethods(["fit", "predict_proba"]),
+        ],
         "finetune": [dict, None],
     }
 
@@ -300,14 +304,23 @@ class GenerativeOverSampler(BaseOverSampler):
             margin=float(options["margin"]),
         )
         rows = TabularDataModule(
-            data.x_all[own], data.y_all[own], self.batch_size, 0.0, seed, self.class_balance,
+            data.x_all[own],
+            data.y_all[own],
+            self.batch_size,
+            0.0,
+            seed,
+            self.class_balance,
             val_mask=data.val_mask[own].numpy(),
         )
         start_state = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
         start = _own_val_loss(stage, rows) if rows.has_validation else None
         fine = dataclasses.replace(
-            settings, max_steps=int(options["steps"]), max_epochs=None, min_epochs=0,
-            min_steps=None, log_name=f"{settings.log_name}_finetune",
+            settings,
+            max_steps=int(options["steps"]),
+            max_epochs=None,
+            min_epochs=0,
+            min_steps=None,
+            log_name=f"{settings.log_name}_finetune",
         )
         self.finetune_result_ = train_module(stage, rows, fine, seed)
         best = self.finetune_result_.best_score
@@ -339,9 +352,7 @@ class GenerativeOverSampler(BaseOverSampler):
         # The selection rows score the amount only: nothing else is fitted on them.
         held = stratified_holdout(y_idx, self.val_fraction if selecting else 0.0, seed + 1)
         self.selection_rows_ = np.flatnonzero(held)
-        codec = TableCodec().fit(
-            X, self.categorical_features, self.integer_features, rows=~held
-        )
+        codec = TableCodec().fit(X, self.categorical_features, self.integer_features, rows=~held)
         codes = codec.encode(X)
         _reject_non_finite(codes, codec)
         _warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
@@ -472,7 +483,9 @@ class GenerativeOverSampler(BaseOverSampler):
         def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
             chunks, anchors = [], []
             for start in range(0, m, _CHUNK):
-                rows, at = self.module_.sample_with_anchors(min(_CHUNK, m - start), index, generator)
+                rows, at = self.module_.sample_with_anchors(
+                    min(_CHUNK, m - start), index, generator
+                )
                 chunks.append(rows.float().cpu().numpy())
                 anchors.append(at.cpu().numpy())
             return np.vstack(chunks), np.concatenate(anchors)

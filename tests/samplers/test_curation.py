@@ -55,9 +55,7 @@ def test_curation_in_a_sampler_records_acceptance_and_bars():
     out = sampler.outcome_
     assert isinstance(sampler.filter_, LearningDynamicsFilter)
     assert 0 < out["filter_acceptance"] < 1  # prior draws land among the majority too
-    assert out["curation_confidence_bar[1]"] == pytest.approx(
-        sampler.filter_.bars_[1][0], abs=1e-4
-    )
+    assert out["curation_confidence_bar[1]"] == pytest.approx(sampler.filter_.bars_[1][0], abs=1e-4)
     assert out["curation_inactive"] is False
     assert np.bincount(yr).tolist() == [400, 400]
 

@@ -115,7 +115,9 @@ def test_selection_rows_never_reach_finetuning(monkeypatch):
     sampler.fit_resample(X, y)
     held = sampler.selection_rows_
     assert len(held) > 0
-    encoded = torch.as_tensor(sampler.encoder_.transform(X[held].astype(float)), dtype=torch.float32)
+    encoded = torch.as_tensor(
+        sampler.encoder_.transform(X[held].astype(float)), dtype=torch.float32
+    )
     # no row the fine-tuning got is a selection row
     dist = torch.cdist(encoded, seen["x"])
     assert float(dist.min()) > 1e-6

@@ -99,7 +99,13 @@ def test_anchored_ddim_starts_at_the_anchors_noise_level():
     """The chain's first step sees x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise at the very
     t it denoises from (one step late, the row carries less noise than the step assumes)."""
     ddpm = DDPM(
-        TabularLayout(4), 2, hidden=8, depth=1, time_dim=4, steps=10, sample_steps=10,
+        TabularLayout(4),
+        2,
+        hidden=8,
+        depth=1,
+        time_dim=4,
+        steps=10,
+        sample_steps=10,
         anchor_noise=0.5,
     )
     ddpm.fit_anchors(torch.zeros(6, 4), torch.tensor([0, 0, 0, 1, 1, 1]), classes=[1])
