@@ -102,7 +102,7 @@ def run_task(
         "repeats=2",
         f"minority_cap={'null' if cap is None else cap}",
     ]
-    # A sampler that scores its amount with the run's classifier (amount_model=run_classifier_encoded)
+    # A sampler that scores its amount with the run's classifier (run_classifier_encoded)
     # is fitted once per classifier; any other is fitted once and its rows feed all four.
     per_classifier = any("run_classifier_encoded" in o for o in overrides)
     fits = CLASSIFIERS if per_classifier else ["lr"]
