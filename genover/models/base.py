@@ -8,6 +8,22 @@ from genover.models.components.mixed import TabularLayout
 from genover.training.modules import TabularModule
 
 
+def anchor_index(y: torch.Tensor, classes, lever: str) -> dict[int, torch.Tensor]:
+    """The indices into ``y`` of each of ``classes``' rows (every class if None); a class
+    with none is an error naming ``lever``, the setting that turns anchored draws off."""
+    wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
+    out = {}
+    for c in wanted:
+        index = torch.nonzero(y == c).flatten()
+        if len(index) == 0:
+            raise ValueError(
+                f"class {c} has no training rows to anchor draws on; give it rows or set "
+                f"model.{lever}=0."
+            )
+        out[int(c)] = index
+    return out
+
+
 class TabularGenerator(TabularModule):
     """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
 

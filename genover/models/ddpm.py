@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import TabularGenerator
+from genover.models.base import TabularGenerator, anchor_index
 from genover.models.components.denoiser import MLPDenoiser
 from genover.models.components.diffusion import GaussianDiffusion
 from genover.models.components.mixed import TabularLayout
@@ -154,14 +154,7 @@ class DDPM(TabularGenerator):
         if not self._anchored:
             return
         x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
-        for c in wanted:
-            index = torch.nonzero(y == c).flatten()
-            if len(index) == 0:
-                raise ValueError(
-                    f"class {c} has no training rows to anchor draws on; give it rows or "
-                    "set model.anchor_share=0."
-                )
+        for c, index in anchor_index(y, classes, "anchor_share").items():
             self._anchors[int(c)] = (x[index], index)
 
     def anchor_timestep(self) -> int:

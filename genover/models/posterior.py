@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from genover.models.base import anchor_index
+
 
 class PosteriorDraws:
     """Mixin for a generator with an encoder ``_posterior(x, y) -> (mu, logvar)``, a decoder
@@ -28,14 +30,7 @@ class PosteriorDraws:
         was_training = self.training
         self.eval()
         x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        wanted = y.unique().tolist() if classes is None else [int(c) for c in classes]
-        for c in wanted:
-            index = torch.nonzero(y == c).flatten()
-            if len(index) == 0:
-                raise ValueError(
-                    f"class {c} has no training rows to anchor posterior draws on; give it "
-                    "rows or set model.posterior_share=0."
-                )
+        for c, index in anchor_index(y, classes, "posterior_share").items():
             mu, logvar = self._posterior(x[index], y[index])
             self._anchors[int(c)] = (mu, (0.5 * logvar).exp(), index)
         self.train(was_training)
