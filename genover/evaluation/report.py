@@ -26,7 +26,13 @@ from genover.evaluation.scarcity import (
     render_scarcity,
     scarcity_curve,
 )
-from genover.evaluation.stats import average_ranks, compare_to_baseline, friedman, nemenyi_cd
+from genover.evaluation.stats import (
+    average_ranks,
+    compare_to_baseline,
+    friedman,
+    holm,
+    nemenyi_cd,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_BASELINE = "smote"
@@ -196,6 +202,7 @@ class Report:
     generation: pd.DataFrame = field(default_factory=pd.DataFrame)
     cap: str | None = None  # the cap the main tables use, when the sweep has several
     scarcity: ScarcityCurve | None = None
+    per_classifier: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_report(
@@ -244,6 +251,11 @@ def build_report(
     if baseline is not None and chosen is None:
         log.warning("baseline %s did not finish on every dataset: no Wilcoxon tests", baseline)
     versus = compare_to_baseline(scores, chosen, tie_tol) if chosen else pd.DataFrame()
+    per_classifier = (
+        versus_per_classifier(folds, chosen, metric, alpha, tie_tol)
+        if chosen and runs.shared_fit
+        else pd.DataFrame()
+    )
     return Report(
         summary=summary,
         scores=scores,
@@ -257,6 +269,40 @@ def build_report(
         generation=generation_table(folds),
         cap=cap,
         scarcity=curve,
+        per_classifier=per_classifier,
+    )
+
+
+def versus_per_classifier(
+    folds: pd.DataFrame,
+    baseline: str,
+    metric: str = "ap",
+    alpha: float = 0.05,
+    tie_tol: float = 1e-3,
+) -> pd.DataFrame:
+    """Each method against ``baseline`` on each classifier of a shared-fit sweep: Wilcoxon
+    over the datasets complete for that classifier, Holm-corrected over the classifiers of
+    that method (the question "is it significantly worse on any classifier?"). ``worse``
+    marks a negative mean difference with a Holm p below ``alpha``. Empty with one
+    classifier, where the main table already answers it."""
+    if folds["classifier"].nunique() < 2:
+        return pd.DataFrame()
+    frames = []
+    for clf, rows in folds.groupby("classifier", sort=True):
+        table = rows.groupby(["dataset", "label"])[metric].mean().unstack("label")
+        table = table.dropna(axis=0, how="any")
+        if baseline not in table.columns or table.shape[1] < 2 or len(table) < 2:
+            continue
+        versus = compare_to_baseline(table, baseline, tie_tol).drop(columns="p_holm")
+        frames.append(versus.assign(classifier=clf, datasets=len(table)))
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    frame["p_holm"] = frame.groupby("method")["p"].transform(lambda p: holm(p.tolist()))
+    frame["worse"] = (frame["mean_diff"] < 0) & (frame["p_holm"] < alpha)
+    columns = ["method", "classifier", "datasets", "wins", "ties", "losses", "mean_diff"]
+    return frame[[*columns, "p", "p_holm", "worse"]].sort_values(
+        ["method", "classifier"], ignore_index=True
     )
 
 
@@ -356,6 +402,33 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
                 f"| {row.method} | {row.wins} | {row.ties} | {row.losses} | "
                 f"{row.mean_diff:+.4f} | {row.p:.4g} | {row.p_holm:.4g} |"
             )
+    if not report.per_classifier.empty:
+        frame = report.per_classifier
+        worse = frame[frame["worse"]]
+        verdict = (
+            "significantly worse (Holm p < 0.05): "
+            + ", ".join(f"{r.method} on {r.classifier}" for r in worse.itertuples())
+            if len(worse)
+            else "no method is significantly worse than "
+            f"{report.baseline} on any classifier (Holm p < 0.05)"
+        )
+        lines += [
+            "",
+            f"## Against {report.baseline}, per classifier"
+            + (f" (minority_cap {report.cap})" if report.cap else ""),
+            "",
+            "Each classifier on its own: Wilcoxon over datasets, Holm over the classifiers of "
+            f"each method. {verdict[0].upper()}{verdict[1:]}.",
+            "",
+            "| method | classifier | datasets | wins | ties | losses | mean diff | p | p (Holm) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in frame.itertuples():
+            mark = " **worse**" if row.worse else ""
+            lines.append(
+                f"| {row.method} | {row.classifier} | {row.datasets} | {row.wins} | {row.ties} "
+                f"| {row.losses} | {row.mean_diff:+.4f} | {row.p:.4g} | {row.p_holm:.4g}{mark} |"
+            )
     if not report.generation.empty:
         lines += [
             "",
@@ -403,6 +476,10 @@ def write_report(
         scarcity_png = "scarcity_curve.png"
         atomic_write_text(
             out / "scarcity.csv", comparisons_frame(report.scarcity).to_csv(index=False)
+        )
+    if not report.per_classifier.empty:
+        atomic_write_text(
+            out / "per_classifier.csv", report.per_classifier.to_csv(index=False)
         )
     atomic_write_text(out / "report.md", render_markdown(report, cd_png, scarcity_png))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)

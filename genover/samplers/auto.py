@@ -39,8 +39,10 @@ from genover.samplers.generative import check_dense_X_y
 
 log = logging.getLogger(__name__)
 
-#: The candidates of ``candidates=None``: genover's sampler configs of these names.
-DEFAULT_CANDIDATES = ("none", "rose", "cvae", "ddpm")
+#: The candidates of ``candidates=None``: genover's sampler configs of these names. Chosen on
+#: the dev suite (issue 17): the DDPM scored below the CVAE at caps 10 and 20 in every lever
+#: arm and costs about twice as much per fit, so it is not a default candidate.
+DEFAULT_CANDIDATES = ("none", "rose", "cvae")
 #: Errors that make a candidate fail on an inner fold (recorded, the others go on).
 _CANDIDATE_ERRORS = (ValueError, RuntimeError, ArithmeticError)
 _SEED_MAX = np.iinfo(np.int32).max
@@ -80,7 +82,7 @@ class AutoSampler(BaseSampler):
     Parameters
     ----------
     candidates: the samplers that compete with no resampling. None: genover's ``none``,
-        ``rose``, ``cvae`` and ``ddpm`` sampler configs (:data:`DEFAULT_CANDIDATES`); a list
+        ``rose`` and ``cvae`` sampler configs (:data:`DEFAULT_CANDIDATES`); a list
         of sampler config names (``conf/sampler/<name>.yaml``, e.g. ``["rose",
         "random_over"]``: one source of settings for Python and the CLI); or a dict name ->
         imbalanced-learn sampler. ``none`` (no resampling) is always the baseline, listed or

@@ -256,3 +256,49 @@ def test_a_sweep_over_class_weighting_keeps_both_arms(tmp_path):
     runs = collect_runs(tmp_path)
     assert sorted(runs.folds["classifier"].unique()) == ["xgboost", "xgboost[imbalance=balanced]"]
     assert len(runs.folds) == 4
+
+
+def _shared_fit_run(folder, dataset, scores: dict[tuple[str, str], float]):
+    """One job whose sampler fits fed two classifiers (the scarcity sweeps' layout)."""
+    folder.mkdir(parents=True)
+    rows = [
+        {"method": m, "classifier": c, "repeat": 0, "fold": f, "ap": v, "n_train": 10}
+        for (m, c), v in scores.items()
+        for f in range(2)
+    ]
+    pd.DataFrame(rows).to_csv(folder / "folds.csv", index=False)
+    metrics = {
+        "dataset": {"name": dataset},
+        "cv": {"seed": 0},
+        "classifier": {"name": "lr"},
+        "classifiers": ["lr", "rf"],
+        "methods": {m: {"status": "ok"} for m in {m for m, _ in scores}},
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_per_classifier_table_flags_a_classifier_the_method_loses_on(tmp_path):
+    """The target 'not significantly worse on any classifier' needs each classifier on its
+    own: a method that wins on the mean can still lose on every dataset with one of them."""
+    for i in range(8):
+        _shared_fit_run(
+            tmp_path / str(i),
+            f"d{i}",
+            {
+                ("none", "lr"): 0.5,
+                ("none", "rf"): 0.6,
+                ("gen", "lr"): 0.7 + i / 100,  # better on every dataset with lr
+                ("gen", "rf"): 0.55 - i / 100,  # worse on every dataset with rf
+            },
+        )
+    report = write_report(tmp_path, baseline="none")
+    table = report.per_classifier.set_index(["method", "classifier"])
+    assert report.versus.set_index("method").loc["gen", "mean_diff"] > 0  # wins on the mean
+    # 8 same-sign differences: exact Wilcoxon p = 2 / 2^8, Holm over the two classifiers x2
+    assert table["p"].tolist() == pytest.approx([2 / 256, 2 / 256])
+    assert table["p_holm"].tolist() == pytest.approx([4 / 256, 4 / 256])
+    assert table.loc[("gen", "rf"), "losses"] == 8 and table.loc[("gen", "rf"), "worse"]
+    assert not table.loc[("gen", "lr"), "worse"]  # significant, but better
+    text = (tmp_path / "report.md").read_text()
+    assert "Significantly worse (Holm p < 0.05): gen on rf." in text
+    assert pd.read_csv(tmp_path / "per_classifier.csv")["worse"].tolist() == [False, True]
