@@ -1,6 +1,6 @@
 """Wall time of one default generator fit on each KEEL dev dataset, alone and in a 2-job sweep.
 
-    python scripts/bench_fit_times.py                  # cvae, ddpm, bagan on the 10 dev datasets
+    python scripts/bench_fit_times.py                  # every generator on the 10 dev datasets
     python scripts/bench_fit_times.py --generators cvae --datasets keel:yeast4
 
 Each fit is the generator's config default (conf/sampler/<name>.yaml: step budget, early
@@ -51,7 +51,7 @@ def fit_once(job: tuple[str, str, int]) -> tuple[str, str, int, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generators", nargs="+", default=["cvae", "ddpm", "bagan"])
+    parser.add_argument("--generators", nargs="+", default=["cvae", "ddpm", "bagan", "vaegan", "arae"])
     parser.add_argument("--datasets", nargs="+", default=DEV)
     parser.add_argument("--alone-threads", type=int, default=None, help="default: all cores")
     args = parser.parse_args()

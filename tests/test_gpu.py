@@ -35,7 +35,7 @@ PRECISIONS = ["bf16-mixed", "32-true"]
 GENERATORS = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
-    BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_epochs": 2},
+    BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_steps": 20},
     VAEGANSampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     ARAESampler: {"hidden": [32], "code_dim": 4, "class_dim": 4},
 }

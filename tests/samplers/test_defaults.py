@@ -96,3 +96,13 @@ def test_generator_classes_carry_their_measured_defaults():
     assert inspect.signature(DDPM.__init__).parameters["anchor_share"].default > 0
     assert BAGANSampler().amount_grid is not None
     assert GenerativeOverSampler().filter_confidence == 0.0  # the base stays neutral
+
+
+def test_the_gpu_tests_pass_model_keys_the_generators_accept():
+    """tests/test_gpu.py only runs on a CUDA machine; a key a generator does not take (BAGAN
+    once got ``ae_epochs``) would fail only there."""
+    from tests.test_gpu import GENERATORS
+
+    for cls, model in GENERATORS.items():
+        unknown = set(model) - set(cls.model_defaults())
+        assert not unknown, f"{cls.__name__} takes no model keys {sorted(unknown)}"
