@@ -51,7 +51,9 @@ def fit_once(job: tuple[str, str, int]) -> tuple[str, str, int, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generators", nargs="+", default=["cvae", "ddpm", "bagan", "vaegan", "arae"])
+    parser.add_argument(
+        "--generators", nargs="+", default=["cvae", "ddpm", "bagan", "vaegan", "arae"]
+    )
     parser.add_argument("--datasets", nargs="+", default=DEV)
     parser.add_argument("--alone-threads", type=int, default=None, help="default: all cores")
     args = parser.parse_args()

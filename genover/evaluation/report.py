@@ -478,9 +478,7 @@ def write_report(
             out / "scarcity.csv", comparisons_frame(report.scarcity).to_csv(index=False)
         )
     if not report.per_classifier.empty:
-        atomic_write_text(
-            out / "per_classifier.csv", report.per_classifier.to_csv(index=False)
-        )
+        atomic_write_text(out / "per_classifier.csv", report.per_classifier.to_csv(index=False))
     atomic_write_text(out / "report.md", render_markdown(report, cd_png, scarcity_png))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
     atomic_write_text(out / "report.csv", csv.to_csv(index=False))

@@ -161,8 +161,10 @@ def _set_sampler_options(
 def _set_up_auto(sampler: AutoSampler, cfg: DictConfig, transformer, codes_at, codes_kept):
     """Make ``sampler=auto`` choose as the run will use its rows: it receives the imputed rows
     (numerics, then category codes at ``codes_at``), so each candidate is built and set up as
-    the experiment sets up a generator there (no TensorBoard for the many inner fits); the
-    run's transform after the sampler goes between candidate and classifier; and
+    the experiment sets up a generator there (no TensorBoard for the many inner fits; its own
+    ``categorical_features``, set as for any categorical-aware sampler, snaps every
+    candidate's category-code cells to real codes); the run's transform after the sampler
+    goes between candidate and classifier; and
     ``estimator=downstream`` is the run's first classifier, ``cfg.classifier``, with native
     category splits where the run gives it them."""
     categories = codes_at if codes_kept else None

@@ -13,8 +13,11 @@ those rows too, and inside the inner cross-validation the run's transform (``tra
 clone fitted on each candidate's resampled rows) sits between the candidate and the
 classifier, exactly as the outer pipeline puts it after this sampler. A classical candidate
 that interpolates or adds noise (SMOTE, ROSE) thus works on unscaled numerics and category
-codes here, unlike ``sampler=smote`` alone, which sees scaled, one-hot columns; whatever that
-costs shows up in its inner scores, which are measured through the same transform.
+codes here, unlike ``sampler=smote`` alone, which sees scaled, one-hot columns. Its values in
+the category-code columns (``categorical_features``) are snapped to the nearest code of its
+input, so no classifier is handed a category that does not exist (a gradient-boosting model
+with native categories rejects them); the cells moved are counted in ``outcome_``. Whatever
+the rest costs shows up in its inner scores, which are measured through the same transform.
 """
 
 from __future__ import annotations
@@ -100,6 +103,10 @@ class AutoSampler(BaseSampler):
         ``none``'s by at least ``min_gain`` *and* it scores higher than ``none`` in a
         majority of the inner folds; among those, the best mean wins (ties: the earlier
         candidate). Otherwise ``none``: the input is returned unchanged.
+    categorical_features: None, or the indices of the columns that hold category codes
+        (integers). Every candidate's rows are snapped there to the nearest code in the rows
+        it was given, in the inner folds and in the refit, so an interpolating or noising
+        candidate returns real categories. genover's experiment sets it.
     random_state: seeds the inner folds and every candidate (the same seed for each).
 
     Every candidate is cloned and fitted on each inner training part only; the estimator
@@ -112,7 +119,9 @@ class AutoSampler(BaseSampler):
     a pass-through for ``none``) and ``outcome_``, flat fields for genover's ``folds.csv``:
     ``auto_choice``, ``auto_gain``, ``auto_score[<name>]`` (mean inner AP, None if failed),
     ``auto_wins[<name>]``, ``auto_failed[<name>]``, ``auto_inner_folds``, ``auto_rule``,
-    ``auto_estimator``, ``auto_seconds`` and the chosen sampler's own ``outcome_`` fields
+    ``auto_estimator``, ``auto_seconds``, with ``categorical_features`` the category-code
+    cells snapped (``auto_codes_snapped[<name>]`` over the inner folds, ``auto_codes_snapped``
+    in the chosen sampler's refit), and the chosen sampler's own ``outcome_`` fields
     as ``chosen.<field>``.
 
     genover's experiment places it where a generator goes (``encodes_input``; see the module
@@ -135,6 +144,7 @@ class AutoSampler(BaseSampler):
         "transformer": [None, HasMethods(["fit", "transform"])],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "min_gain": [Interval(Real, 0, None, closed="left")],
+        "categorical_features": [None, "array-like"],
         "random_state": ["random_state"],
     }
 
@@ -146,6 +156,7 @@ class AutoSampler(BaseSampler):
         transformer=None,
         cv=3,
         min_gain=0.01,
+        categorical_features=None,
         random_state=None,
     ):
         super().__init__()
@@ -154,6 +165,7 @@ class AutoSampler(BaseSampler):
         self.transformer = transformer
         self.cv = cv
         self.min_gain = min_gain
+        self.categorical_features = categorical_features
         self.random_state = random_state
 
     def candidate_samplers(self) -> dict:
@@ -189,6 +201,8 @@ class AutoSampler(BaseSampler):
         rng = check_random_state(self.random_state)
         split_seed, seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
         self.classes_, y_idx = np.unique(y, return_inverse=True)
+        self._codes_at = self._code_columns(X)
+        self.codes_snapped_ = {}
         folds = self._inner_folds(y_idx)
         splits = list(StratifiedKFold(folds, shuffle=True, random_state=split_seed).split(X, y))
         # imblearn skips the nested estimators' parameter checks; these are the user's
@@ -222,23 +236,47 @@ class AutoSampler(BaseSampler):
             )
         return min(int(self.cv), smallest)
 
+    def _code_columns(self, X) -> np.ndarray:
+        """``categorical_features`` as column indices, checked against ``X``."""
+        if self.categorical_features is None:
+            return np.empty(0, dtype=int)
+        at = np.asarray(self.categorical_features)
+        if at.dtype == bool:
+            at = np.flatnonzero(at)
+        n_features = X.shape[1]
+        if at.ndim != 1 or not np.issubdtype(at.dtype, np.integer) or (at >= n_features).any():
+            raise ValueError(
+                f"categorical_features={self.categorical_features!r}: give the indices of the "
+                f"category-code columns among the {n_features} columns (or a boolean mask)."
+            )
+        return at.astype(int)
+
+    def _resample(self, sampler, X, y, name: str):
+        """``sampler``'s rows for ``X, y``, its category-code cells snapped to the nearest
+        code of ``X`` in each column (counted under ``name`` in ``codes_snapped_``)."""
+        X_out, y_out = sampler.fit_resample(X, y)
+        if self._codes_at.size:
+            X_out, moved = _snap_codes(np.asarray(X), np.asarray(X_out), self._codes_at)
+            self.codes_snapped_[name] = self.codes_snapped_.get(name, 0) + moved
+        return X_out, y_out
+
     def _score_candidate(self, name: str, sampler, X, y, splits) -> None:
         """Record ``sampler``'s AP on every inner fold, or why it failed."""
         try:
             self.inner_scores_[name] = [
-                self._inner_ap(clone(sampler), X, y, train, val) for train, val in splits
+                self._inner_ap(clone(sampler), X, y, train, val, name) for train, val in splits
             ]
         except _CANDIDATE_ERRORS as err:
             self.failed_[name] = f"{type(err).__name__}: {err}"
             log.warning("AutoSampler: candidate %s failed on an inner fold: %s", name, err)
 
-    def _inner_ap(self, sampler, X, y, train: np.ndarray, val: np.ndarray) -> float:
+    def _inner_ap(self, sampler, X, y, train: np.ndarray, val: np.ndarray, name=None) -> float:
         """Minority AP on the real rows ``val`` of the estimator fitted on ``train``,
         resampled by ``sampler`` (None: as they are) and passed through ``transformer``."""
         X_fit, y_fit = _safe_indexing(X, train), y[train]
         counts = np.bincount(np.searchsorted(self.classes_, y_fit), minlength=len(self.classes_))
         if sampler is not None:
-            X_fit, y_fit = sampler.fit_resample(X_fit, y_fit)
+            X_fit, y_fit = self._resample(sampler, X_fit, y_fit, name)
         X_val = _safe_indexing(X, val)
         if self.transformer is not None:  # fitted on the resampled rows, as in the pipeline
             transformer = clone(self.transformer).fit(X_fit, y_fit)
@@ -273,7 +311,7 @@ class AutoSampler(BaseSampler):
         if self.choice_ != "none":
             self.chosen_ = _seeded(candidates[self.choice_], seed)
             try:
-                return self.chosen_.fit_resample(X, y)
+                return self._resample(self.chosen_, X, y, "<refit>")
             except _CANDIDATE_ERRORS as err:
                 self.refit_failed_ = f"{self.choice_}: {type(err).__name__}: {err}"
                 log.warning("AutoSampler: refitting %s failed (%s); using none.", self.choice_, err)
@@ -300,6 +338,11 @@ class AutoSampler(BaseSampler):
                 out[f"auto_wins[{name}]"] = wins[name]
         for name, error in self.failed_.items():
             out[f"auto_failed[{name}]"] = error
+        if self._codes_at.size:
+            for name in self.inner_scores_:
+                if name != "none":
+                    out[f"auto_codes_snapped[{name}]"] = self.codes_snapped_.get(name, 0)
+            out["auto_codes_snapped"] = self.codes_snapped_.get("<refit>", 0)
         if self.refit_failed_ is not None:
             out["auto_refit_failed"] = self.refit_failed_
         out["auto_seconds"] = round(seconds, 3)
@@ -319,6 +362,25 @@ def _check_candidate(name: str, sampler) -> None:
             "the candidate name 'none' is the no-resampling baseline; give this sampler "
             f"another name: {sampler!r}."
         )
+
+
+def _snap_codes(X_in: np.ndarray, X_out: np.ndarray, columns: np.ndarray):
+    """``X_out`` with each of ``columns`` set to the nearest value that column takes in
+    ``X_in`` (ties: the lower code), and the number of cells that moved."""
+    X_out = np.array(X_out, dtype=float, copy=True)
+    moved = 0
+    for col in columns:
+        codes = np.unique(X_in[:, col][~np.isnan(X_in[:, col])])
+        if not codes.size:
+            continue
+        values = X_out[:, col]
+        idx = np.clip(np.searchsorted(codes, values), 1, max(len(codes) - 1, 1))
+        lower, upper = codes[idx - 1], codes[np.minimum(idx, len(codes) - 1)]
+        snapped = np.where(np.abs(values - lower) <= np.abs(upper - values), lower, upper)
+        snapped = np.where(np.isnan(values), values, snapped)
+        moved += int(np.sum(~np.isclose(snapped, values) & ~np.isnan(values)))
+        X_out[:, col] = snapped
+    return X_out, moved
 
 
 def _seeded(sampler, seed: int):

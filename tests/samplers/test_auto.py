@@ -88,6 +88,64 @@ class RecordingProba(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(X)
 
 
+class CodesOnly(ClassifierMixin, BaseEstimator):
+    """A logistic regression that, like a boosting model with native categories, rejects a
+    value in the last column that is not one of the category codes 0, 1, 2."""
+
+    def _check(self, X):
+        if not np.isin(X[:, -1], [0.0, 1.0, 2.0]).all():
+            raise ValueError("the last column holds a value that is not a category code")
+
+    def fit(self, X, y):
+        self._check(X)
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        self._check(X)
+        return self.model_.predict_proba(X)
+
+
+NOISY_CODES = np.array([0.4, 0.6, 7.3, -5.0, 1.5])  # nearest codes 0, 1, 2, 0, 1 (tie: lower)
+
+
+def append_signal_with_noisy_codes(X, y):
+    """400 minority rows from the minority's true distribution whose category-code column
+    (the last) holds values that are not codes, as noise or interpolation leaves it."""
+    new = np.random.default_rng(0).normal(0, 1, (400, X.shape[1]))
+    new[:, :SIGNAL] += SHIFT
+    new[:, -1] = np.resize(NOISY_CODES, 400)
+    return np.vstack([X, new]), np.r_[y, np.ones(400, dtype=y.dtype)]
+
+
+def test_a_candidates_category_code_cells_are_snapped_to_real_codes_and_counted():
+    X, y = sparse_signal(2)
+    X[:, -1] = np.random.default_rng(1).integers(0, 3, len(X))  # a category-code column
+    noisy = FunctionSampler(func=append_signal_with_noisy_codes, validate=False)
+    # without categorical_features the candidate's rows break the classifier: not chosen
+    plain = AutoSampler(candidates={"noisy": noisy}, estimator=CodesOnly(), random_state=2)
+    X_out, _ = plain.fit_resample(X, y)
+    assert plain.choice_ == "none" and "not a category code" in plain.failed_["noisy"]
+    assert "auto_codes_snapped" not in plain.outcome_
+    auto = AutoSampler(
+        candidates={"noisy": noisy},
+        estimator=CodesOnly(),
+        categorical_features=[D - 1],
+        random_state=2,
+    )
+    X_out, y_out = auto.fit_resample(X, y)
+    assert auto.choice_ == "noisy" and not auto.failed_
+    assert np.array_equal(X_out[: len(X)], X)
+    assert np.array_equal(X_out[len(X) :, -1], np.resize([0.0, 1.0, 2.0, 0.0, 1.0], 400))
+    appended = append_signal_with_noisy_codes(X, y)[0][len(X) :]
+    assert np.array_equal(X_out[len(X) :, :-1], appended[:, :-1])  # numerics as they were
+    assert auto.outcome_["auto_codes_snapped"] == 400
+    assert auto.outcome_["auto_codes_snapped[noisy]"] == 3 * 400  # every inner fold
+    with pytest.raises(ValueError, match=r"categorical_features=\[20\].*indices"):
+        AutoSampler(candidates={"noisy": noisy}, categorical_features=[20]).fit_resample(X, y)
+
+
 def test_a_candidate_that_clearly_helps_is_chosen_and_returned():
     X, y = sparse_signal(2)
     auto = AutoSampler(candidates={"none": FunctionSampler(), "oracle": Planted()}, random_state=2)
@@ -260,7 +318,12 @@ def test_constructor_defaults_and_the_auto_config_agree(compose_cfg):
     assert node.pop("estimator") == "downstream"
     defaults = AutoSampler().get_params()
     assert node == {key: defaults[key] for key in node}
-    assert set(defaults) - set(node) == {"random_state", "estimator", "transformer"}
+    assert set(defaults) - set(node) == {
+        "random_state",
+        "estimator",
+        "transformer",
+        "categorical_features",  # set by the experiment, as transformer
+    }
 
 
 def test_the_experiment_scores_with_the_runs_classifier_through_its_transform(compose_cfg):
@@ -276,6 +339,7 @@ def test_the_experiment_scores_with_the_runs_classifier_through_its_transform(co
     outer = pipe.named_steps["transform"]
     assert auto.transformer.get_params() == outer.get_params() and not auto.transformer.one_hot
     assert list(auto.candidates["cvae"].categorical_features) == codes_at
+    assert list(auto.categorical_features) == codes_at  # ROSE's noisy codes are snapped
     cfg = compose_cfg("sampler=auto", "classifier=knn", "classifier.n_neighbors=7")
     pipe, _ = fold_pipeline(dataset, Method("auto", dict(cfg.sampler)), cfg)
     auto = pipe.named_steps["sampler"]
