@@ -26,6 +26,7 @@ from genover.data import Dataset, file_sha256, read_table
 from genover.data.frame import check_categorical
 from genover.data.keel import resolve_keel_name
 from genover.experiment import build, load_configured_dataset
+from genover.samplers.auto import AutoSampler
 
 log = logging.getLogger(__name__)
 FORMATS = (".parquet", ".csv", ".npz")
@@ -151,6 +152,14 @@ def generate(cfg: DictConfig) -> dict:
     categorical = [c for c in features.columns if c in declared or not _numeric(features[c])]
     if "categorical_features" in sampler.get_params(deep=False) and categorical:
         sampler.set_params(categorical_features=categorical)
+    if isinstance(sampler, AutoSampler) and sampler.transformer is None and categorical:
+        sampler.set_params(transformer=_one_hot_and_scale(categorical))
+        log.info(
+            "sampler=auto: its candidates are scored behind a one-hot encoding of %s and "
+            "a standard scaling of the other columns (set sampler.transformer to choose "
+            "another).",
+            categorical,
+        )
     # The sampler learns from imputed rows; the original rows are written back untouched.
     fitted = impute_frame(features, dataset.impute) if dataset.impute else features
     start = time.perf_counter()
@@ -185,6 +194,19 @@ def generate(cfg: DictConfig) -> dict:
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
     log.info("wrote %d rows to %s (manifest %s)", len(table), path, manifest_path.name)
     return manifest
+
+
+def _one_hot_and_scale(categorical: list):
+    """What ``sampler=auto`` puts between a candidate and its logistic regression when the
+    table has category columns (text ones included): sklearn's one-hot encoding of those
+    and standard scaling of the rest."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    return make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), list(categorical)),
+        remainder=StandardScaler(),
+    )
 
 
 def _fit_resample(sampler, X: pd.DataFrame, y: pd.Series, categorical: list):

@@ -169,7 +169,7 @@ FAST_BY_SAMPLER = {
     "vaegan": FAST_GENERATOR,
     "arae": FAST_GENERATOR,
 }
-CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae")
+CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae", "auto")
 
 
 def _mixed_frame(categorical: bool) -> pd.DataFrame:
@@ -230,6 +230,30 @@ def test_every_sampler_exports_the_real_rows_exactly(compose_cfg, tmp_path, samp
     assert manifest["class_counts_after"] == {
         str(k): int(v) for k, v in table["y"].value_counts().sort_index().items()
     }
+
+
+def test_auto_snaps_a_declared_numeric_category_to_its_codes(compose_cfg, tmp_path):
+    """sampler=auto with a numeric column declared categorical: the ROSE candidate's noise
+    on it is snapped back to its codes (counted in the manifest), so no code is invented."""
+    frame = _mixed_frame(categorical=False)
+    frame["grade"] = np.random.default_rng(3).integers(0, 3, len(frame))
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source, index=False)
+    out = tmp_path / "out.parquet"
+    cfg = compose_cfg(
+        "sampler=auto",
+        "sampler.candidates=[none,rose]",
+        "sampler.min_gain=0",
+        f"data=file:{source}",
+        "target=y",
+        "categorical=[grade]",
+        f"out={out}",
+        tiny=False,
+        config_name="generate",
+    )
+    outcome = generate(cfg)["sampler_outcome"]
+    assert outcome["auto_codes_snapped[rose]"] > 0  # ROSE's noisy grades, every inner fold
+    assert set(pd.read_parquet(out)["grade"].astype(int)) <= {0, 1, 2}
 
 
 def test_a_cleaning_sampler_never_relabels_a_real_row(compose_cfg, tmp_path):

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from imblearn import FunctionSampler
 from imblearn.base import BaseSampler
 from sklearn import config_context
@@ -210,7 +211,7 @@ class AutoSampler(BaseSampler):
             self.inner_scores_ = {"none": [self._inner_ap(None, X, y, t, v) for t, v in splits]}
             self.failed_ = {}
             for name, sampler in candidates.items():
-                self._score_candidate(name, _seeded(sampler, seed), X, y, splits)
+                self._score_candidate(name, self._prepared(sampler, seed), X, y, splits)
             self.choice_, wins = self._choose()
             X_out, y_out = self._refit(candidates, seed, X, y)
         self.outcome_ = self._outcome(wins, folds, time.perf_counter() - start)
@@ -237,26 +238,46 @@ class AutoSampler(BaseSampler):
         return min(int(self.cv), smallest)
 
     def _code_columns(self, X) -> np.ndarray:
-        """``categorical_features`` as column indices, checked against ``X``."""
-        if self.categorical_features is None:
+        """``categorical_features`` as column positions in ``X``: positions, a boolean mask,
+        or (for a pandas frame) column names."""
+        spec, n_features = self.categorical_features, X.shape[1]
+        at = np.asarray([] if spec is None else spec)
+        if at.size == 0:
             return np.empty(0, dtype=int)
-        at = np.asarray(self.categorical_features)
+        fix = (
+            f"categorical_features={spec!r}: give the category columns of X ({n_features} "
+            "columns) as positions, a boolean mask of one entry per column, or, for a pandas "
+            "frame, column names."
+        )
         if at.dtype == bool:
-            at = np.flatnonzero(at)
-        n_features = X.shape[1]
-        if at.ndim != 1 or not np.issubdtype(at.dtype, np.integer) or (at >= n_features).any():
-            raise ValueError(
-                f"categorical_features={self.categorical_features!r}: give the indices of the "
-                f"category-code columns among the {n_features} columns (or a boolean mask)."
-            )
-        return at.astype(int)
+            if at.shape != (n_features,):
+                raise ValueError(fix)
+            return np.flatnonzero(at)
+        if np.issubdtype(at.dtype, np.integer):
+            if at.ndim != 1 or (at >= n_features).any() or (at < -n_features).any():
+                raise ValueError(fix)
+            return at.astype(int) % n_features
+        columns = list(X.columns) if isinstance(X, pd.DataFrame) else []
+        missing = [name for name in at.tolist() if name not in columns]
+        if at.ndim != 1 or missing:
+            raise ValueError(f"{fix} Not columns of X: {missing}.")
+        return np.array([columns.index(name) for name in at.tolist()], dtype=int)
+
+    def _prepared(self, sampler, seed: int):
+        """A clone of ``sampler`` seeded with ``seed``, told the category columns where it
+        takes ``categorical_features`` and has none (a generator, SMOTE-NC)."""
+        sampler = _seeded(sampler, seed)
+        params = sampler.get_params(deep=False)
+        if self._codes_at.size and params.get("categorical_features", False) is None:
+            sampler.set_params(categorical_features=self.categorical_features)
+        return sampler
 
     def _resample(self, sampler, X, y, name: str):
-        """``sampler``'s rows for ``X, y``, its category-code cells snapped to the nearest
-        code of ``X`` in each column (counted under ``name`` in ``codes_snapped_``)."""
+        """``sampler``'s rows for ``X, y``, its numeric category-code cells snapped to the
+        nearest code of ``X`` in each column (counted under ``name`` in ``codes_snapped_``)."""
         X_out, y_out = sampler.fit_resample(X, y)
         if self._codes_at.size:
-            X_out, moved = _snap_codes(np.asarray(X), np.asarray(X_out), self._codes_at)
+            X_out, moved = _snap_codes(X, X_out, self._codes_at)
             self.codes_snapped_[name] = self.codes_snapped_.get(name, 0) + moved
         return X_out, y_out
 
@@ -309,7 +330,7 @@ class AutoSampler(BaseSampler):
         """Fit the chosen sampler on all rows; fall back to ``none`` (recorded) if it fails."""
         self.refit_failed_ = None
         if self.choice_ != "none":
-            self.chosen_ = _seeded(candidates[self.choice_], seed)
+            self.chosen_ = self._prepared(candidates[self.choice_], seed)
             try:
                 return self._resample(self.chosen_, X, y, "<refit>")
             except _CANDIDATE_ERRORS as err:
@@ -364,23 +385,45 @@ def _check_candidate(name: str, sampler) -> None:
         )
 
 
-def _snap_codes(X_in: np.ndarray, X_out: np.ndarray, columns: np.ndarray):
-    """``X_out`` with each of ``columns`` set to the nearest value that column takes in
-    ``X_in`` (ties: the lower code), and the number of cells that moved."""
-    X_out = np.array(X_out, dtype=float, copy=True)
+def _snap_codes(X_in, X_out, columns: np.ndarray):
+    """``X_out`` (an array or a pandas frame, as the sampler returned it) with each numeric
+    column of ``columns`` set to the nearest value it takes in ``X_in`` (ties: the lower
+    code; beyond the range: the end code), and the number of cells that moved. Text and
+    pandas category columns are left as they are: a numeric sampler cannot invent values
+    there, it fails on them or copies them. NaN stays NaN."""
+    frame = isinstance(X_out, pd.DataFrame)
+    X_out = X_out.copy() if frame else np.array(X_out, dtype=float, copy=True)
     moved = 0
     for col in columns:
-        codes = np.unique(X_in[:, col][~np.isnan(X_in[:, col])])
+        given = X_in.iloc[:, col] if isinstance(X_in, pd.DataFrame) else np.asarray(X_in)[:, col]
+        made = X_out.iloc[:, col] if frame else X_out[:, col]
+        if not (_is_numeric(given) and _is_numeric(made)):
+            continue
+        given = np.asarray(given, dtype=float)
+        codes = np.unique(given[~np.isnan(given)])
         if not codes.size:
             continue
-        values = X_out[:, col]
-        idx = np.clip(np.searchsorted(codes, values), 1, max(len(codes) - 1, 1))
-        lower, upper = codes[idx - 1], codes[np.minimum(idx, len(codes) - 1)]
-        snapped = np.where(np.abs(values - lower) <= np.abs(upper - values), lower, upper)
+        values = np.asarray(made, dtype=float)
+        clipped = np.clip(values, codes[0], codes[-1])
+        upper_at = np.clip(np.searchsorted(codes, clipped), 0, len(codes) - 1)
+        lower, upper = codes[np.maximum(upper_at - 1, 0)], codes[upper_at]
+        snapped = np.where(clipped - lower <= upper - clipped, lower, upper)
         snapped = np.where(np.isnan(values), values, snapped)
-        moved += int(np.sum(~np.isclose(snapped, values) & ~np.isnan(values)))
-        X_out[:, col] = snapped
+        moved += int(np.sum(snapped != values) - np.sum(np.isnan(values)))
+        if frame:
+            X_out.isetitem(int(col), pd.Series(snapped, index=X_out.index).astype(made.dtype))
+        else:
+            X_out[:, col] = snapped
     return X_out, moved
+
+
+def _is_numeric(values) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return (
+        dtype is not None
+        and not isinstance(dtype, pd.CategoricalDtype)
+        and (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+    )
 
 
 def _seeded(sampler, seed: int):

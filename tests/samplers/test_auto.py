@@ -46,20 +46,23 @@ class Planted(BaseSampler):
     _sampling_type = "bypass"
     _parameter_constraints: dict = {}
 
-    def __init__(self, sign=1.0, n=400, only_without=None, random_state=None):
+    def __init__(
+        self, sign=1.0, n=400, only_without=None, categorical_features=None, random_state=None
+    ):
         super().__init__()
         self.sign = sign
         self.n = n
         self.only_without = only_without
+        self.categorical_features = categorical_features  # recorded, as a generator is told
         self.random_state = random_state
 
     def _fit_resample(self, X, y):
-        self.outcome_ = {"appended": 0}
+        self.outcome_ = {"appended": 0, "categorical_features": self.categorical_features}
         if self.only_without is not None and (X == self.only_without).all(axis=1).any():
             return X, y
         new = np.random.default_rng(self.random_state).normal(0, 1, (self.n, X.shape[1]))
         new[:, :SIGNAL] += self.sign * SHIFT
-        self.outcome_ = {"appended": self.n}
+        self.outcome_ = {"appended": self.n, "categorical_features": self.categorical_features}
         return np.vstack([X, new]), np.r_[y, np.ones(self.n, dtype=y.dtype)]
 
 
@@ -107,7 +110,8 @@ class CodesOnly(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(X)
 
 
-NOISY_CODES = np.array([0.4, 0.6, 7.3, -5.0, 1.5])  # nearest codes 0, 1, 2, 0, 1 (tie: lower)
+# nearest codes 0, 1, 2, 0, 1 (a tie: the lower), 2, 0 (beyond the range: the end code)
+NOISY_CODES = np.array([0.4, 0.6, 7.3, -5.0, 1.5, np.inf, -np.inf])
 
 
 def append_signal_with_noisy_codes(X, y):
@@ -137,12 +141,20 @@ def test_a_candidates_category_code_cells_are_snapped_to_real_codes_and_counted(
     X_out, y_out = auto.fit_resample(X, y)
     assert auto.choice_ == "noisy" and not auto.failed_
     assert np.array_equal(X_out[: len(X)], X)
-    assert np.array_equal(X_out[len(X) :, -1], np.resize([0.0, 1.0, 2.0, 0.0, 1.0], 400))
+    assert np.array_equal(X_out[len(X) :, -1], np.resize([0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0], 400))
     appended = append_signal_with_noisy_codes(X, y)[0][len(X) :]
     assert np.array_equal(X_out[len(X) :, :-1], appended[:, :-1])  # numerics as they were
     assert auto.outcome_["auto_codes_snapped"] == 400
     assert auto.outcome_["auto_codes_snapped[noisy]"] == 3 * 400  # every inner fold
-    with pytest.raises(ValueError, match=r"categorical_features=\[20\].*indices"):
+    # a candidate that takes categorical_features and has none is told auto's
+    told = AutoSampler(
+        candidates={"oracle": Planted()}, categorical_features=[D - 1], random_state=2
+    )
+    X_told = np.c_[X[:, :-1], np.round(np.clip(X[:, -1], -1, 1)) + 1]
+    told.fit_resample(X_told, y)
+    assert told.choice_ == "oracle"
+    assert told.outcome_["chosen.categorical_features"] == [D - 1]
+    with pytest.raises(ValueError, match=r"categorical_features=\[20\].*positions"):
         AutoSampler(candidates={"noisy": noisy}, categorical_features=[20]).fit_resample(X, y)
 
 
