@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from genover.atomic import atomic_write, atomic_write_text
 from genover.data import Dataset, file_sha256, read_table
-from genover.data.frame import check_categorical
+from genover.data.frame import check_categorical, is_numeric_column
 from genover.data.keel import resolve_keel_name
 from genover.experiment import build, load_configured_dataset
 from genover.samplers.auto import AutoSampler
@@ -80,7 +80,7 @@ def impute_frame(frame: pd.DataFrame, strategy: str) -> pd.DataFrame:
     frame = frame.copy()
     for name in frame.columns:
         column = frame[name]
-        if _numeric(column):
+        if is_numeric_column(column):
             column = column.replace([np.inf, -np.inf], np.nan)
         if not column.isna().any():
             continue
@@ -149,7 +149,9 @@ def generate(cfg: DictConfig) -> dict:
         )
         sampler.set_params(estimator=None)
     declared = set(check_categorical(cfg.get("categorical")) or [])
-    categorical = [c for c in features.columns if c in declared or not _numeric(features[c])]
+    categorical = [
+        c for c in features.columns if c in declared or not is_numeric_column(features[c])
+    ]
     if "categorical_features" in sampler.get_params(deep=False) and categorical:
         sampler.set_params(categorical_features=categorical)
     if isinstance(sampler, AutoSampler) and sampler.transformer is None and categorical:
@@ -264,7 +266,7 @@ def _row_keys(X, y, like: pd.DataFrame) -> np.ndarray:
     data = {}
     for j in range(len(like.columns)):
         column = frame.iloc[:, j].reset_index(drop=True)
-        if _numeric(like.iloc[:, j]):
+        if is_numeric_column(like.iloc[:, j]):
             data[j] = pd.to_numeric(column, errors="coerce").astype(np.float64)
         else:
             data[j] = column.astype(object).astype(str)
@@ -331,10 +333,6 @@ def exact_counts(sampler, amount_selection: bool) -> str:
         return f"selected from the grid {list(sampler.amount_grid)} (amount_selection=true)"
     sampler.set_params(amount_grid=None)
     return "exact: sampling_strategy (the config's amount grid is ignored; amount_selection=false)"
-
-
-def _numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def _counts(labels: pd.Series) -> dict[str, int]:

@@ -24,6 +24,26 @@ def _is_text(values: pd.Series) -> bool:
     return pd.to_numeric(values, errors="coerce").isna().any()
 
 
+def resolve_columns(spec, columns: list) -> list[int]:
+    """The sorted positions among ``columns`` that ``spec`` names: a boolean mask of one
+    entry per column, column names, or positions."""
+    n = len(columns)
+    spec = np.asarray(spec)
+    if spec.dtype == bool:
+        if spec.size != n:
+            raise ValueError(f"categorical_features mask has {spec.size} entries for {n} columns.")
+        return np.flatnonzero(spec).tolist()
+    if spec.dtype.kind in "US" or spec.dtype == object:
+        missing = [s for s in spec.tolist() if s not in columns]
+        if missing:
+            raise ValueError(f"categorical_features names {missing} are not columns of X.")
+        return sorted(columns.index(s) for s in spec.tolist())
+    idx = sorted(int(j) for j in spec)
+    if idx and not 0 <= idx[0] <= idx[-1] < n:
+        raise ValueError(f"categorical_features {idx} are out of range for {n} columns.")
+    return idx
+
+
 class TableCodec:
     """Categorical detection, category codes and type restoration for one input table."""
 
@@ -49,22 +69,7 @@ class TableCodec:
         n = frame.shape[1]
         if spec is None or (isinstance(spec, str) and spec == "auto"):
             return [j for j in range(n) if _is_text(frame.iloc[:, j])]
-        spec = np.asarray(spec)
-        if spec.dtype == bool:
-            if spec.size != n:
-                raise ValueError(
-                    f"categorical_features mask has {spec.size} entries for {n} columns."
-                )
-            return np.flatnonzero(spec).tolist()
-        if spec.dtype.kind in "US" or spec.dtype == object:
-            missing = [s for s in spec if s not in self.columns]
-            if missing:
-                raise ValueError(f"categorical_features names {missing} are not columns of X.")
-            return sorted(self.columns.index(s) for s in spec)
-        idx = sorted(int(j) for j in spec)
-        if idx and not 0 <= idx[0] <= idx[-1] < n:
-            raise ValueError(f"categorical_features {idx} are out of range for {n} columns.")
-        return idx
+        return resolve_columns(spec, self.columns)
 
     @staticmethod
     def _categories(values: pd.Series) -> list:

@@ -178,6 +178,12 @@ def _encode_categorical(
     return Column(col_name, "categorical", categories=tuple(categories)), codes
 
 
+def is_numeric_column(values) -> bool:
+    """Whether a column (a pandas series or an array) holds numbers: not text, not a pandas
+    category, not bool."""
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
 def non_finite_counts(X: np.ndarray) -> np.ndarray:
     """Per column: how many rows hold NaN or an infinity."""
     return (~np.isfinite(X)).sum(axis=0)

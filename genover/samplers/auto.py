@@ -38,6 +38,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from genover.data.codec import resolve_columns
+from genover.data.frame import is_numeric_column
 from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.samplers.generative import check_dense_X_y
 
@@ -104,10 +106,12 @@ class AutoSampler(BaseSampler):
         ``none``'s by at least ``min_gain`` *and* it scores higher than ``none`` in a
         majority of the inner folds; among those, the best mean wins (ties: the earlier
         candidate). Otherwise ``none``: the input is returned unchanged.
-    categorical_features: None, or the indices of the columns that hold category codes
-        (integers). Every candidate's rows are snapped there to the nearest code in the rows
-        it was given, in the inner folds and in the refit, so an interpolating or noising
-        candidate returns real categories. genover's experiment sets it.
+    categorical_features: None, or the category columns (positions, a boolean mask, or
+        names for a pandas frame). Every candidate's numeric cells there are snapped to the
+        nearest code in the rows it was given, in the inner folds and in the refit, so an
+        interpolating or noising candidate returns real categories; a candidate that takes
+        ``categorical_features`` and has none is given these. genover's experiment and
+        ``genover-generate`` set it.
     random_state: seeds the inner folds and every candidate (the same seed for each).
 
     Every candidate is cloned and fitted on each inner training part only; the estimator
@@ -240,28 +244,18 @@ class AutoSampler(BaseSampler):
     def _code_columns(self, X) -> np.ndarray:
         """``categorical_features`` as column positions in ``X``: positions, a boolean mask,
         or (for a pandas frame) column names."""
-        spec, n_features = self.categorical_features, X.shape[1]
-        at = np.asarray([] if spec is None else spec)
-        if at.size == 0:
+        spec = self.categorical_features
+        if spec is None or np.asarray(spec).size == 0:
             return np.empty(0, dtype=int)
-        fix = (
-            f"categorical_features={spec!r}: give the category columns of X ({n_features} "
-            "columns) as positions, a boolean mask of one entry per column, or, for a pandas "
-            "frame, column names."
-        )
-        if at.dtype == bool:
-            if at.shape != (n_features,):
-                raise ValueError(fix)
-            return np.flatnonzero(at)
-        if np.issubdtype(at.dtype, np.integer):
-            if at.ndim != 1 or (at >= n_features).any() or (at < -n_features).any():
-                raise ValueError(fix)
-            return at.astype(int) % n_features
-        columns = list(X.columns) if isinstance(X, pd.DataFrame) else []
-        missing = [name for name in at.tolist() if name not in columns]
-        if at.ndim != 1 or missing:
-            raise ValueError(f"{fix} Not columns of X: {missing}.")
-        return np.array([columns.index(name) for name in at.tolist()], dtype=int)
+        columns = list(X.columns) if isinstance(X, pd.DataFrame) else list(range(X.shape[1]))
+        try:
+            return np.asarray(resolve_columns(spec, columns), dtype=int)
+        except ValueError as err:
+            raise ValueError(
+                f"categorical_features={spec!r}: give the category columns of X "
+                f"({len(columns)} columns) as positions, a boolean mask of one entry per "
+                f"column, or, for a pandas frame, column names ({err})"
+            ) from None
 
     def _prepared(self, sampler, seed: int):
         """A clone of ``sampler`` seeded with ``seed``, told the category columns where it
@@ -397,7 +391,7 @@ def _snap_codes(X_in, X_out, columns: np.ndarray):
     for col in columns:
         given = X_in.iloc[:, col] if isinstance(X_in, pd.DataFrame) else np.asarray(X_in)[:, col]
         made = X_out.iloc[:, col] if frame else X_out[:, col]
-        if not (_is_numeric(given) and _is_numeric(made)):
+        if not (is_numeric_column(given) and is_numeric_column(made)):
             continue
         given = np.asarray(given, dtype=float)
         codes = np.unique(given[~np.isnan(given)])
@@ -415,15 +409,6 @@ def _snap_codes(X_in, X_out, columns: np.ndarray):
         else:
             X_out[:, col] = snapped
     return X_out, moved
-
-
-def _is_numeric(values) -> bool:
-    dtype = getattr(values, "dtype", None)
-    return (
-        dtype is not None
-        and not isinstance(dtype, pd.CategoricalDtype)
-        and (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
-    )
 
 
 def _seeded(sampler, seed: int):
