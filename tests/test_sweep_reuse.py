@@ -186,3 +186,25 @@ def render_markdown_of(runs) -> str:
     from genover.evaluation.report import build_report
 
     return render_markdown(build_report(runs), None)
+
+
+def test_an_unreadable_or_own_entry_is_computed_or_read_without_a_reuse_mark(tmp_path):
+    """A half-written or foreign file is computed again (no crash, no wait); a job reading
+    an entry it stored itself (a resumed job) does not call that reuse."""
+    cache = FoldCache(tmp_path, "3", "minority_cap=20")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"scores": [0.5]}
+
+    cache.path("ab12").parent.mkdir(parents=True)
+    cache.path("ab12").write_bytes(b"\x80\x05 truncated")
+    assert cache.fold("ab12", compute) == ({"scores": [0.5]}, None) and len(calls) == 1
+    assert cache.fold("ab12", compute) == ({"scores": [0.5]}, None) and len(calls) == 1
+    other = FoldCache(tmp_path, "7", "minority_cap=null")
+    assert other.fold("ab12", compute) == (
+        {"scores": [0.5]},
+        {"job": "3", "label": "minority_cap=20"},
+    )
+    assert len(calls) == 1

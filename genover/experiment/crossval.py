@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -99,10 +100,9 @@ def evaluate_method(
     start = time.perf_counter()
     data = dataset_digest(dataset) if cache is not None else ""
     for index, (train, test) in enumerate(splits):
-
-        def compute(index=index, train=train, test=test) -> FoldScores:
-            return score_fold(dataset, method, cfg, train, test, index, classifiers, log_dir)
-
+        compute = partial(
+            score_fold, dataset, method, cfg, train, test, index, classifiers, log_dir
+        )
         if cache is None:
             fold = compute()
         else:
