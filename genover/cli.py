@@ -111,7 +111,7 @@ def experiment_app(cfg: DictConfig) -> float | None:
 
             payload = run_nested(cfg, output_dir=output_dir)
         else:
-            payload = run(cfg, output_dir=output_dir)
+            payload = run(cfg, output_dir=output_dir, cache=_fold_cache(cfg, output_dir))
     except ValueError as err:
         _fail(err, output_dir)
         return float("nan")
@@ -120,6 +120,16 @@ def experiment_app(cfg: DictConfig) -> float | None:
         names = ", ".join(failed)
         _fail(RuntimeError(f"every method failed ({names}); see the errors above"), output_dir, 1)
     return _objective(payload)
+
+
+def _fold_cache(cfg: DictConfig, output_dir: Path):
+    """In a sweep (and unless ``reuse=false``), the store that lets its jobs share fold
+    results (:mod:`genover.experiment.reuse`); None for a single run."""
+    if not _in_sweep():
+        return None
+    from genover.experiment.reuse import sweep_cache
+
+    return sweep_cache(cfg, output_dir, str(HydraConfig.get().sweep.subdir))
 
 
 def _objective(payload: dict) -> float:

@@ -49,6 +49,7 @@ class SweepRuns:
     incomplete: list[str] = field(default_factory=list)
     finished: int = 0
     shared_fit: bool = False  # runs trained several classifiers on one sampler fit per fold
+    reused: list[dict] = field(default_factory=list)  # finished runs that read folds of others
 
 
 def _natural(path: Path) -> list:
@@ -159,6 +160,7 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
             folds["classifier"] = label
         frames.append(folds)
         runs.finished += 1
+        _note_reuse(metrics, run, _overrides(job), runs)
         for name, result in methods.items():
             if result.get("status") == "ok":
                 runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
@@ -177,6 +179,47 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         runs.failed.append({"run": run, "what": _overrides(job), "error": error})
     else:
         runs.incomplete.append(f"{run} ({_overrides(job)})")
+
+
+def _note_reuse(metrics: dict, run: str, what: str, runs: SweepRuns) -> None:
+    """Record a finished run whose folds were (partly) read from other jobs' fits: its
+    numbers are those fits' numbers, the same as if computed here."""
+    reuse = metrics.get("reuse") or {}
+    if reuse.get("folds_reused"):
+        runs.reused.append(
+            {
+                "run": run,
+                "what": what,
+                "cap": cap_label(metrics["cv"].get("minority_cap")),
+                "folds": f"{reuse['folds_reused']} of {reuse.get('folds', '?')}",
+                "from": ", ".join(reuse.get("reused_from") or []),
+                "why": reuse.get("why", ""),
+            }
+        )
+
+
+def reuse_lines(runs: SweepRuns) -> list[str]:
+    """The report's "Reused results" section: each finished run that read folds from
+    another job's fit on the same training rows, rather than fitting them again."""
+    lines = [
+        "",
+        "## Reused results",
+        "",
+        "Runs whose folds kept the same training rows as folds another job of the sweep had "
+        "already fitted (e.g. a cap at or above every training fold's minority rows keeps "
+        "all rows) read those results instead of fitting again. Their numbers are the same "
+        "as if computed, and they count as finished runs.",
+        "",
+    ]
+    if not runs.reused:
+        return [*lines, "none"]
+    per_cap = pd.Series([r["cap"] for r in runs.reused]).value_counts()
+    counts = ", ".join(f"cap {c}: {per_cap[c]}" for c in cap_order(per_cap.index))
+    lines += [f"{len(runs.reused)} of {runs.finished} finished runs ({counts}).", ""]
+    return lines + [
+        f"- `{r['run']}` {r['what']}: {r['folds']} folds from {r['from']} ({r['why']})"
+        for r in runs.reused
+    ]
 
 
 def method_labels(folds: pd.DataFrame, shared_fit: bool = False) -> pd.Series:
@@ -370,7 +413,9 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
     lines = [
         f"# genover report: minority {report.metric.upper()} ({report.metric})",
         "",
-        f"{runs.finished} finished runs, {len(runs.failed)} failures, "
+        f"{runs.finished} finished runs"
+        + (f" ({len(runs.reused)} read from other runs' fits)" if runs.reused else "")
+        + f", {len(runs.failed)} failures, "
         f"{len(runs.incomplete)} unfinished. Statistics use the {report.scores.shape[0]} "
         f"datasets on which all {report.scores.shape[1]} methods finished. Cells: mean ± std "
         "(sample std, n−1) over all folds and seeds"
@@ -445,6 +490,7 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
             )
     if report.scarcity is not None:
         lines += render_scarcity(report.scarcity, scarcity_png)
+    lines += reuse_lines(runs)
     lines += ["", "## Failed runs", ""]
     lines += [f"- `{f['run']}` {f['what']}: {f['error']}" for f in runs.failed] or ["none"]
     lines += ["", "## Unfinished runs", ""]

@@ -95,11 +95,12 @@ def summarise(
 
 
 # Settings that change how a job runs, not what it computes.
-_RUNTIME_KEYS = ("resume", "threads", "hydra")
+_RUNTIME_KEYS = ("resume", "threads", "hydra", "reuse")
 
 
 def config_hash(cfg: DictConfig) -> str:
-    """SHA-256 of the job's resolved config, less the runtime-only keys (``resume``)."""
+    """SHA-256 of the job's resolved config, less the runtime-only keys (``resume``,
+    ``threads``, ``reuse``)."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
     for key in _RUNTIME_KEYS:
         resolved.pop(key, None)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +33,25 @@ from genover.experiment.config import (
     load_configured_dataset,
 )
 from genover.experiment.pipeline import fit_fold, fold_outcome, synthetic_rows
+from genover.experiment.reuse import FoldCache, dataset_digest, job_reuse, without_cap
 from genover.experiment.threshold import tuned_thresholds
 from genover.progress import FoldProgress
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FoldScores:
+    """What one fold of a method produced: per classifier its record and outcome; for the
+    first classifier the curve points (first repeat only), the synthetic rows' quality and
+    their view (kept for the plots), and the synthetic row count."""
+
+    records: list[dict]
+    outcomes: list[dict]
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+    quality: dict | None = None
+    view: tuple | None = None
+    synthetic_rows: int | None = None
 
 
 @dataclass
@@ -49,6 +65,18 @@ class MethodResult:
     synthetic_view: tuple | None = None
     seconds: float = 0.0
 
+    def add(self, fold: FoldScores) -> None:
+        """Append one fold's results."""
+        self.records += fold.records
+        self.outcomes += fold.outcomes
+        if fold.curve is not None:
+            self.curves[0].append(fold.curve[0])
+            self.curves[1].append(fold.curve[1])
+        if fold.quality is not None:
+            self.quality.append(fold.quality)
+            if self.synthetic_view is None:
+                self.synthetic_view = fold.view
+
 
 def evaluate_method(
     dataset: Dataset,
@@ -58,77 +86,114 @@ def evaluate_method(
     log_dir: Path | None = None,
     progress: FoldProgress | None = None,
     classifiers: dict | None = None,
+    cache: FoldCache | None = None,
 ) -> MethodResult:
     """Fit and score ``method`` on every fold.
 
     ``classifiers`` (name -> config, the run's own first; default the run's classifier
     alone) are all trained on the rows of one sampler fit per fold; with more than one,
     each record and outcome names its ``classifier``. Curves and sample quality belong to
-    the sampler and are taken once per fold.
+    the sampler and are taken once per fold. With a sweep's ``cache``, a fold another job
+    already fitted on the same rows is read from it, and its outcomes say ``reused_from``.
     """
     result = MethodResult()
     start = time.perf_counter()
-    folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
-    several = classifiers is not None and len(classifiers) > 1
+    data = dataset_digest(dataset) if cache is not None else ""
     for index, (train, test) in enumerate(splits):
-        repeat, fold = divmod(index, folds)
-        thresholds, tuning = tuned_thresholds(dataset, method, cfg, train, index, classifiers)
-        fitted, fit_record, mask = fit_fold(
-            dataset,
-            method,
-            cfg,
-            dataset.X[train],
-            dataset.y[train],
-            seed + index,
-            classifiers,
-            f"{method.name}_r{repeat}_f{fold}",
-            log_dir,
+        compute = partial(
+            score_fold, dataset, method, cfg, train, test, index, classifiers, log_dir
         )
-        X_fit, y_fit = dataset.X[train][mask], dataset.y[train][mask]
-        minority_train = int(np.sum(dataset.y[train] == dataset.minority_class))
-        view = synthetic_rows(*next(iter(fitted.values())), X_fit)
-        near = {f"synthetic.{k}": v for k, v in closeness(*view).items()} if view else {}
-        for position, (name, (pipe, capture)) in enumerate(fitted.items()):
-            proba = align_proba(
-                pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes
-            )
-            scores = score_probabilities(
-                dataset.y[test], proba, dataset.minority_classes, beta, thresholds[name]
-            )
-            outcome = {
-                **fold_outcome(pipe, capture, y_fit, dataset),
-                **near,
-                **fit_record,
-                **tuning,
-            }
-            label = {"classifier": name} if several else {}
-            result.records.append(
-                {
-                    "method": method.name,
-                    **label,
-                    "repeat": repeat,
-                    "fold": fold,
-                    **{k: float(v) for k, v in scores.items()},
-                    "n_train": int(len(train)),
-                    "n_test": int(len(test)),
-                    "minority_train": minority_train,
-                }
-            )
-            result.outcomes.append({"repeat": repeat, "fold": fold, **label, **outcome})
-            if position > 0:
-                continue
-            if repeat == 0:
-                minority = dataset.minority_class
-                result.curves[0].append(dataset.y[test] == minority)
-                result.curves[1].append(proba[:, minority])
-            if view is not None and cfg.evaluation.quality:
-                result.quality.append(fold_quality(*view, seed=seed))
-                if result.synthetic_view is None:
-                    result.synthetic_view = view
-            if progress is not None:
-                progress.fold_done(method.name, outcome.get("synthetic_rows"))
+        if cache is None:
+            fold = compute()
+        else:
+            key = cache.key(cfg, data, method, index, train, test)
+            fold, source = cache.fold(key, compute)
+            fold = reused_fold(fold, source) if source is not None else fold
+        result.add(fold)
+        if progress is not None:
+            progress.fold_done(method.name, fold.synthetic_rows)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def reused_fold(fold: FoldScores, source: dict) -> FoldScores:
+    """``fold`` as read from another job: its outcomes name that job (``reused_from``) and
+    drop the fit's wall-clock fields (no time was spent here)."""
+    origin = f"{source['job']} ({source['label']})"
+    outcomes = [
+        {**{k: v for k, v in o.items() if not k.endswith("_seconds")}, "reused_from": origin}
+        for o in fold.outcomes
+    ]
+    return replace(fold, outcomes=outcomes)
+
+
+def score_fold(
+    dataset: Dataset,
+    method: Method,
+    cfg: DictConfig,
+    train: np.ndarray,
+    test: np.ndarray,
+    index: int,
+    classifiers: dict | None = None,
+    log_dir: Path | None = None,
+) -> FoldScores:
+    """Fit ``method`` on the training rows of fold ``index`` (seed ``cfg.seed + index``)
+    and score every classifier on its test rows."""
+    folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
+    several = classifiers is not None and len(classifiers) > 1
+    repeat, fold = divmod(index, folds)
+    thresholds, tuning = tuned_thresholds(dataset, method, cfg, train, index, classifiers)
+    fitted, fit_record, mask = fit_fold(
+        dataset,
+        method,
+        cfg,
+        dataset.X[train],
+        dataset.y[train],
+        seed + index,
+        classifiers,
+        f"{method.name}_r{repeat}_f{fold}",
+        log_dir,
+    )
+    X_fit, y_fit = dataset.X[train][mask], dataset.y[train][mask]
+    minority_train = int(np.sum(dataset.y[train] == dataset.minority_class))
+    view = synthetic_rows(*next(iter(fitted.values())), X_fit)
+    near = {f"synthetic.{k}": v for k, v in closeness(*view).items()} if view else {}
+    out = FoldScores([], [])
+    for position, (name, (pipe, capture)) in enumerate(fitted.items()):
+        proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
+        scores = score_probabilities(
+            dataset.y[test], proba, dataset.minority_classes, beta, thresholds[name]
+        )
+        outcome = {
+            **fold_outcome(pipe, capture, y_fit, dataset),
+            **near,
+            **fit_record,
+            **tuning,
+        }
+        label = {"classifier": name} if several else {}
+        out.records.append(
+            {
+                "method": method.name,
+                **label,
+                "repeat": repeat,
+                "fold": fold,
+                **{k: float(v) for k, v in scores.items()},
+                "n_train": int(len(train)),
+                "n_test": int(len(test)),
+                "minority_train": minority_train,
+            }
+        )
+        out.outcomes.append({"repeat": repeat, "fold": fold, **label, **outcome})
+        if position > 0:
+            continue
+        out.synthetic_rows = outcome.get("synthetic_rows")
+        if repeat == 0:
+            minority = dataset.minority_class
+            out.curve = (dataset.y[test] == minority, proba[:, minority])
+        if view is not None and cfg.evaluation.quality:
+            out.quality = fold_quality(*view, seed=seed)
+            out.view = view if cfg.evaluation.plots else None
+    return out
 
 
 def fold_splits(dataset: Dataset, cfg: DictConfig) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -168,13 +233,18 @@ def cap_minority(
 
 
 def run(
-    cfg: DictConfig, output_dir: str | Path | None = None, choices: Mapping | None = None
+    cfg: DictConfig,
+    output_dir: str | Path | None = None,
+    choices: Mapping | None = None,
+    cache: FoldCache | None = None,
 ) -> dict:
     """Run the experiment described by ``cfg``; write outputs to ``output_dir`` if given.
 
     Returns the ``metrics.json`` payload: dataset summary, per-method mean/std of every
     metric, sample quality, and the per-fold records. A method that fails is recorded with
-    its error while the others still run.
+    its error while the others still run. With a sweep's fold ``cache``
+    (:mod:`genover.experiment.reuse`), folds that another job fitted on the same rows are
+    read from it, and the payload's ``reuse`` entry says which and why.
     """
     dataset = load_configured_dataset(cfg)
     splits = fold_splits(dataset, cfg)
@@ -189,13 +259,16 @@ def run(
         for method in methods:
             try:
                 results[method.name] = evaluate_method(
-                    dataset, method, splits, cfg, log_dir, progress, classifiers
+                    dataset, method, splits, cfg, log_dir, progress, classifiers, cache
                 )
             except (ValueError, RuntimeError) as err:
                 log.error("method %s failed on %s: %s", method.name, dataset.name, err)
                 failures[method.name] = f"{type(err).__name__}: {err}"
                 progress.skip(method.name, len(splits))
     payload = summarise(dataset, cfg, methods, results, failures, choices, list(classifiers))
+    if cache is not None:
+        uncapped = fold_splits(dataset, without_cap(cfg))
+        payload["reuse"] = job_reuse(cfg, splits, uncapped, results)
     if out is not None:
         write_run_outputs(out, payload, results, dataset, cfg)
     return payload
