@@ -247,6 +247,49 @@ def test_no_outer_test_row_reaches_an_inner_fit_and_validation_rows_are_real(tmp
     assert set().union(*validated) == {float(i) for i in own}
 
 
+class RecordingScaler(StandardScaler):
+    """A standard scaler logging (column 0, exactly) the rows it is fitted on."""
+
+    def __init__(self, log_path=None):
+        super().__init__()
+        self.log_path = log_path
+
+    def fit(self, X, y=None, sample_weight=None):
+        _record(self.log_path, "transformer", X, exact=True)
+        return super().fit(X, y, sample_weight)
+
+
+def test_the_inner_transformer_is_fitted_on_the_resampled_inner_training_rows_only(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 90
+    X = np.column_stack([np.arange(n), rng.normal(size=(n, 2))])
+    y = (np.arange(n) % 5 == 0).astype(int)
+    log = tmp_path / "fits.jsonl"
+    auto = AutoSampler(
+        candidates={"rose": RecordingSampler(shrinkage=1.0, log_path=str(log))},
+        estimator=RecordingProba(str(log)),
+        transformer=RecordingScaler(str(log)),
+        min_gain=0.0,
+        cv=3,
+        random_state=0,
+    )
+    auto.fit_resample(X, y)
+    fits = [json.loads(line) for line in log.read_text().splitlines()]
+    stages = [f["stage"] for f in fits]
+    # none: (transformer, fit, predict) x 3; rose: (sampler, transformer, fit, predict) x 3
+    assert stages[:9] == ["transformer", "fit", "predict"] * 3
+    assert stages[9:21] == ["sampler", "transformer", "fit", "predict"] * 3
+    parts = [fits[3 * k : 3 * k + 3] for k in range(3)]
+    parts += [fits[9 + 4 * k + 1 : 9 + 4 * k + 4] for k in range(3)]
+    for transformer, fitted, predicted in parts:
+        assert not set(transformer["ids"]) & set(predicted["ids"]), "fitted on validation rows"
+        assert len(transformer["ids"]) == len(fitted["ids"])  # the classifier's rows
+    for k in range(3):
+        sampled, scaled = fits[9 + 4 * k]["ids"], fits[9 + 4 * k + 1]["ids"]
+        assert set(sampled) < set(scaled)  # the inner training part and rose's new rows
+        assert all(not float(i).is_integer() for i in set(scaled) - set(sampled))
+
+
 def test_same_seed_same_choice_and_scores():
     X, y = sparse_signal(3)
     candidates = {"rose": RandomOverSampler(shrinkage=1.0), "random_over": RandomOverSampler()}
