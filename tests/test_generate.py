@@ -338,3 +338,37 @@ def test_impute_handles_infinite_values_as_genover_does(compose_cfg, claims_csv,
     table = pd.read_parquet(out)
     assert np.isinf(table["amount"].iloc[:90]).sum() == 2  # originals untouched
     assert np.isfinite(table["amount"].iloc[90:]).all()
+
+
+def test_row_origins_match_label_and_values_with_duplicate_input_rows():
+    """Input rows 0 and 1 have equal values and different labels, rows 2 and 3 are equal
+    duplicates. A sampler that reorders its rows and adds copies (without sample_indices_):
+    each output row is matched to an unused input row with the same values *and* label."""
+    from genover.generate import row_origins
+
+    X = pd.DataFrame({"a": [1.0, 1.0, 2.0, 2.0], "b": ["u", "u", "v", "v"]})
+    y = pd.Series(["rare", "common", "common", "common"])
+    X_res = X.iloc[[1, 0, 2, 3, 0, 2]].reset_index(drop=True)
+    y_res = pd.Series(["common", "rare", "common", "common", "common", "rare"])
+    origin = row_origins(object(), X, y, X_res, y_res)
+    # rows 4 and 5 copy another class's values (a synthetic row equal to a real one)
+    assert origin.tolist() == [1, 0, 2, 3, -1, -1]
+
+
+def test_duplicate_input_rows_are_exported_once_each(compose_cfg, tmp_path):
+    frame = _mixed_frame(categorical=False)
+    frame = pd.concat([frame, frame.iloc[[0, 0, 20]]], ignore_index=True)  # 2 + 1 duplicates
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    args = ("sampler=smote", f"data=file:{source}", "target=y", f"out={out}")
+    manifest = generate(compose_cfg(*args, tiny=False, config_name="generate"))
+    table = pd.read_csv(out)
+    real = table[~table["is_synthetic"]].drop(columns="is_synthetic")
+    pd.testing.assert_frame_equal(real, frame)
+    assert manifest["rows"] == {
+        "real": len(frame),
+        "synthetic": 39 - 12,  # common 38 + 1, rare 10 + 2
+        "removed": 0,
+        "removed_per_class": {},
+    }
