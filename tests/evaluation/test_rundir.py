@@ -60,7 +60,10 @@ def test_resume_trusts_an_old_run_only_for_data_the_config_determines(compose_cf
         (file_cfg, data_fingerprint(f"file:{data}"), True),
     ]:
         _finished_run(tmp_path / "run", cfg, fingerprint)
-        assert (completed_run(tmp_path / "run", cfg) is not None) is trusted, (cfg.data, fingerprint)
+        assert (completed_run(tmp_path / "run", cfg) is not None) is trusted, (
+            cfg.data,
+            fingerprint,
+        )
     recorded = data_fingerprint(f"file:{data}")
     data.unlink()
     for fingerprint in (recorded, None):

@@ -201,6 +201,8 @@ def test_a_mean_win_whose_interval_straddles_zero_is_no_significant_crossover():
     for comp in curve.comparisons:
         ddpm = comp.rows.set_index("method").loc["ddpm"]
         assert comp.best_peer == "rose"
-        assert ddpm["vs_best_peer_low"] < 0 < ddpm["vs_best_peer"] == pytest.approx(0.0183, abs=1e-3)
+        assert (
+            ddpm["vs_best_peer_low"] < 0 < ddpm["vs_best_peer"] == pytest.approx(0.0183, abs=1e-3)
+        )
     assert curve.crossover == "all" and curve.winning_caps == ["10", "all"]
     assert curve.significant_crossover is None

@@ -178,7 +178,7 @@ def test_validation_noise_is_fixed_whatever_the_global_random_state():
 
 
 def test_a_finetune_that_changes_nothing_scores_exactly_its_start():
-    """"Kept only if it beats its start": with a learning rate too small to move the weights,
+    """Kept only if it beats its start: with a learning rate too small to move the weights,
     the best fine-tuned validation loss is the start's, so the start and every epoch are
     scored on the same validation noise."""
     X, y = overlapping(n_major=120, n_minor=30)
