@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 
 import numpy as np
@@ -372,3 +373,40 @@ def test_duplicate_input_rows_are_exported_once_each(compose_cfg, tmp_path):
         "removed": 0,
         "removed_per_class": {},
     }
+
+
+def test_auto_gives_every_candidate_codes_and_records_its_candidates(
+    compose_cfg, claims_csv, tmp_path, caplog
+):
+    """A text column once made the ROSE and SMOTE candidates fail on every inner fold
+    ("X needs to contain only numerical data"): they now work on its codes. SMOTE with
+    k_neighbors=5 cannot run on 7 rare rows (4 or 5 per inner training part): it is left
+    out before the inner cross-validation, said once, and the manifest says why."""
+    path, frame = claims_csv
+    frame = frame.iloc[5:].reset_index(drop=True)  # 7 rare rows
+    frame.to_csv(path, index=False)
+    out = tmp_path / "auto.csv"
+    args = ("sampler=auto", "sampler.candidates=[none,rose,random_over,smote]")
+    cfg = compose_cfg(
+        *args,
+        f"data=file:{path}",
+        "target=is_fraud",
+        f"out={out}",
+        tiny=False,
+        config_name="generate",
+    )
+    with caplog.at_level(logging.INFO):
+        manifest = generate(cfg)
+    auto = manifest["auto"]
+    assert auto["considered"] == ["none", "rose", "random_over", "smote"]
+    assert list(auto["left_out"]) == ["smote"] and "k_neighbors=5" in auto["left_out"]["smote"]
+    assert auto["failed"] == {} and auto["chosen"] == manifest["sampler_outcome"]["auto_choice"]
+    outcome = manifest["sampler_outcome"]
+    assert outcome["auto_score[rose]"] is not None and outcome["auto_score[random_over]"]
+    assert outcome["auto_left_out[smote]"] == auto["left_out"]["smote"]
+    assert "auto_score[smote]" not in outcome
+    assert caplog.text.count("candidate smote left out") == 1
+    assert "numerical data" not in caplog.text
+    table = pd.read_csv(out)
+    assert set(table["plan"]) <= {"basic", "gold"}
+    pd.testing.assert_frame_equal(table.iloc[: len(frame), :4], frame)

@@ -313,6 +313,35 @@ def test_a_failing_candidate_is_recorded_and_not_chosen(caplog):
     assert "candidate broken failed" in caplog.text
 
 
+def test_a_numbers_only_candidate_meeting_undeclared_text_is_left_out_before_the_cv(caplog):
+    X, y = sparse_signal(2)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(D)])
+    frame["plan"] = np.where(np.arange(len(frame)) % 3, "basic", "gold")
+    auto = AutoSampler(
+        candidates={"rose": RandomOverSampler(shrinkage=1.0), "oracle": Planted(n=50)},
+        random_state=2,
+    )
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(ValueError):  # none's own classifier cannot read text either
+            auto.fit_resample(frame, y)
+    assert list(auto.left_out_) == ["rose"] and "['plan'] hold text" in auto.left_out_["rose"]
+    assert "categorical_features" in auto.left_out_["rose"]
+    assert caplog.text.count("candidate rose left out") == 1
+    # declared, the text column reaches every candidate as codes and returns as text
+    auto = AutoSampler(
+        candidates={"rose": RandomOverSampler(shrinkage=1.0), "oracle": Planted(n=400)},
+        categorical_features=["plan"],
+        transformer=StandardScaler(),
+        random_state=2,
+    )
+    X_out, _ = auto.fit_resample(frame, y)
+    assert auto.left_out_ == {} and auto.failed_ == {} and auto.choice_ == "oracle"
+    assert auto.outcome_["auto_candidates"] == "none, rose, oracle"
+    assert auto.outcome_["auto_codes_snapped"] > 0  # the oracle's noise on the codes
+    pd.testing.assert_frame_equal(X_out.iloc[: len(frame)], frame)
+    assert set(X_out["plan"]) == {"basic", "gold"} and len(X_out) > len(frame)
+
+
 def test_too_few_minority_rows_is_an_error_naming_the_fix_and_few_rows_fewer_folds(caplog):
     X, y = sparse_signal(0, n=60, n_minor=1)
     with pytest.raises(ValueError, match=r"class 1 has 1 row.*at least 2 rows.*sampler=none"):
