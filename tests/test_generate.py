@@ -410,3 +410,22 @@ def test_auto_gives_every_candidate_codes_and_records_its_candidates(
     table = pd.read_csv(out)
     assert set(table["plan"]) <= {"basic", "gold"}
     pd.testing.assert_frame_equal(table.iloc[: len(frame), :4], frame)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("opened", pd.date_range("2024-01-01", periods=90).astype(str), r"'opened' holds dates"),
+        ("claim", [f"C{i}" for i in range(90)], r"'claim' is read as categorical.*identifier"),
+    ],
+)
+def test_dates_and_identifiers_are_refused_before_anything_is_written(
+    compose_cfg, claims_csv, tmp_path, column, values, message
+):
+    path, frame = claims_csv
+    frame[column] = values
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    with pytest.raises(ValueError, match=message):
+        generate(_cfg(compose_cfg, f"data=file:{path}", "target=is_fraud", f"out={out}"))
+    assert not out.exists()
