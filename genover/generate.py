@@ -154,6 +154,7 @@ def generate(cfg: DictConfig) -> dict:
     ]
     if "categorical_features" in sampler.get_params(deep=False) and categorical:
         sampler.set_params(categorical_features=categorical)
+    _check_mixed(sampler, list(features.columns), categorical)
     if isinstance(sampler, AutoSampler) and sampler.transformer is None and categorical:
         sampler.set_params(transformer=_one_hot_and_scale(categorical))
         log.info(
@@ -212,6 +213,18 @@ def _auto_candidates(sampler) -> dict:
             "chosen": sampler.choice_,
         }
     }
+
+
+def _check_mixed(sampler, columns: list, categorical: list) -> None:
+    """SMOTE-NC needs category columns (and imbalanced-learn's error names none)."""
+    from imblearn.over_sampling import SMOTENC
+
+    if isinstance(sampler, SMOTENC) and not categorical:
+        raise ValueError(
+            f"{type(sampler).__name__} needs at least one category column and all of "
+            f"{[str(c) for c in columns]} are numeric. Use sampler=smote, or declare the "
+            "category columns with categorical=[...]."
+        )
 
 
 def _one_hot_and_scale(categorical: list):

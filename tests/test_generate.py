@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from genover.generate import generate
-from tests.conftest import FAST_GENERATOR
+from tests.conftest import FAST_GENERATOR, fast_sampler_overrides
 
 
 @pytest.fixture
@@ -157,19 +157,6 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
 
 # -- every output row is mapped to its origin (issue 18) ---------------------------------------
 
-FAST_BY_SAMPLER = {
-    "cvae": FAST_GENERATOR,
-    "ddpm": [
-        *FAST_GENERATOR,
-        "sampler.model.hidden=16",
-        "sampler.model.steps=10",
-        "sampler.model.sample_steps=5",
-    ],
-    "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
-    "auto": ["sampler.candidates=[none,rose,random_over]"],
-    "vaegan": FAST_GENERATOR,
-    "arae": FAST_GENERATOR,
-}
 CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae", "auto")
 
 
@@ -205,7 +192,7 @@ def test_every_sampler_exports_the_real_rows_exactly(compose_cfg, tmp_path, samp
     out = tmp_path / "out.parquet"
     cfg = compose_cfg(
         f"sampler={sampler}",
-        *FAST_BY_SAMPLER.get(sampler, []),
+        *fast_sampler_overrides(sampler),
         f"data=file:{source}",
         "target=y",
         f"out={out}",
