@@ -154,12 +154,13 @@ def generate(cfg: DictConfig) -> dict:
     ]
     if "categorical_features" in sampler.get_params(deep=False) and categorical:
         sampler.set_params(categorical_features=categorical)
+    _check_mixed(sampler, list(features.columns), categorical)
     if isinstance(sampler, AutoSampler) and sampler.transformer is None and categorical:
         sampler.set_params(transformer=_one_hot_and_scale(categorical))
         log.info(
-            "sampler=auto: its candidates are scored behind a one-hot encoding of %s and "
-            "a standard scaling of the other columns (set sampler.transformer to choose "
-            "another).",
+            "sampler=auto: its candidates work on the category codes of %s and are scored "
+            "behind a one-hot encoding of them and a standard scaling of the other columns "
+            "(set sampler.transformer to choose another).",
             categorical,
         )
     # The sampler learns from imputed rows; the original rows are written back untouched.
@@ -191,11 +192,39 @@ def generate(cfg: DictConfig) -> dict:
         "class_counts_after": after,
         "amount": amount_note,
         "sampler_outcome": getattr(sampler, "outcome_", None),
+        **_auto_candidates(sampler),
         "training_seconds": round(seconds, 3),
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
     log.info("wrote %d rows to %s (manifest %s)", len(table), path, manifest_path.name)
     return manifest
+
+
+def _auto_candidates(sampler) -> dict:
+    """For ``sampler=auto``: the candidates it considered, left out (and why), saw fail,
+    and chose, as the manifest's ``auto`` entry; {} for other samplers."""
+    if not isinstance(sampler, AutoSampler):
+        return {}
+    return {
+        "auto": {
+            "considered": sampler.considered_,
+            "left_out": sampler.left_out_,
+            "failed": sampler.failed_,
+            "chosen": sampler.choice_,
+        }
+    }
+
+
+def _check_mixed(sampler, columns: list, categorical: list) -> None:
+    """SMOTE-NC needs category columns (and imbalanced-learn's error names none)."""
+    from imblearn.over_sampling import SMOTENC
+
+    if isinstance(sampler, SMOTENC) and not categorical:
+        raise ValueError(
+            f"{type(sampler).__name__} needs at least one category column and all of "
+            f"{[str(c) for c in columns]} are numeric. Use sampler=smote, or declare the "
+            "category columns with categorical=[...]."
+        )
 
 
 def _one_hot_and_scale(categorical: list):

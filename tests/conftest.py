@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import cache
 
 import pytest
 import torch
@@ -54,3 +55,24 @@ def compose_cfg():
 def caplog_info(caplog):
     caplog.set_level(logging.INFO)
     return caplog
+
+
+@cache
+def fast_sampler_overrides(sampler: str) -> tuple[str, ...]:
+    """Overrides that shrink ``sampler``'s config to a few optimiser steps, by what it holds
+    (the generators and their variants, their fine-tuning, auto's candidates)."""
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="genover.conf", version_base="1.3"):
+        node = compose(config_name="generate", overrides=[f"sampler={sampler}"]).sampler
+    GlobalHydra.instance().clear()
+    out = list(FAST_GENERATOR) if "trainer" in node else []
+    model = node.get("model") or {}
+    if "steps" in model:  # the DDPM: an int width, few diffusion steps
+        out += ["sampler.model.hidden=16", "sampler.model.steps=10", "sampler.model.sample_steps=5"]
+    if "ae_steps" in model:
+        out.append("sampler.model.ae_steps=4")
+    if node.get("finetune"):
+        out.append("sampler.finetune.steps=2")
+    if "candidates" in node:
+        out.append("sampler.candidates=[none,rose,random_over]")
+    return tuple(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from genover.generate import generate
-from tests.conftest import FAST_GENERATOR
+from tests.conftest import FAST_GENERATOR, fast_sampler_overrides
 
 
 @pytest.fixture
@@ -156,19 +157,6 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
 
 # -- every output row is mapped to its origin (issue 18) ---------------------------------------
 
-FAST_BY_SAMPLER = {
-    "cvae": FAST_GENERATOR,
-    "ddpm": [
-        *FAST_GENERATOR,
-        "sampler.model.hidden=16",
-        "sampler.model.steps=10",
-        "sampler.model.sample_steps=5",
-    ],
-    "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
-    "auto": ["sampler.candidates=[none,rose,random_over]"],
-    "vaegan": FAST_GENERATOR,
-    "arae": FAST_GENERATOR,
-}
 CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae", "auto")
 
 
@@ -204,7 +192,7 @@ def test_every_sampler_exports_the_real_rows_exactly(compose_cfg, tmp_path, samp
     out = tmp_path / "out.parquet"
     cfg = compose_cfg(
         f"sampler={sampler}",
-        *FAST_BY_SAMPLER.get(sampler, []),
+        *fast_sampler_overrides(sampler),
         f"data=file:{source}",
         "target=y",
         f"out={out}",
@@ -338,3 +326,93 @@ def test_impute_handles_infinite_values_as_genover_does(compose_cfg, claims_csv,
     table = pd.read_parquet(out)
     assert np.isinf(table["amount"].iloc[:90]).sum() == 2  # originals untouched
     assert np.isfinite(table["amount"].iloc[90:]).all()
+
+
+def test_row_origins_match_label_and_values_with_duplicate_input_rows():
+    """Input rows 0 and 1 have equal values and different labels, rows 2 and 3 are equal
+    duplicates. A sampler that reorders its rows and adds copies (without sample_indices_):
+    each output row is matched to an unused input row with the same values *and* label."""
+    from genover.generate import row_origins
+
+    X = pd.DataFrame({"a": [1.0, 1.0, 2.0, 2.0], "b": ["u", "u", "v", "v"]})
+    y = pd.Series(["rare", "common", "common", "common"])
+    X_res = X.iloc[[1, 0, 2, 3, 0, 2]].reset_index(drop=True)
+    y_res = pd.Series(["common", "rare", "common", "common", "common", "rare"])
+    origin = row_origins(object(), X, y, X_res, y_res)
+    # rows 4 and 5 copy another class's values (a synthetic row equal to a real one)
+    assert origin.tolist() == [1, 0, 2, 3, -1, -1]
+
+
+def test_duplicate_input_rows_are_exported_once_each(compose_cfg, tmp_path):
+    frame = _mixed_frame(categorical=False)
+    frame = pd.concat([frame, frame.iloc[[0, 0, 20]]], ignore_index=True)  # 2 + 1 duplicates
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    args = ("sampler=smote", f"data=file:{source}", "target=y", f"out={out}")
+    manifest = generate(compose_cfg(*args, tiny=False, config_name="generate"))
+    table = pd.read_csv(out)
+    real = table[~table["is_synthetic"]].drop(columns="is_synthetic")
+    pd.testing.assert_frame_equal(real, frame)
+    assert manifest["rows"] == {
+        "real": len(frame),
+        "synthetic": 39 - 12,  # common 38 + 1, rare 10 + 2
+        "removed": 0,
+        "removed_per_class": {},
+    }
+
+
+def test_auto_gives_every_candidate_codes_and_records_its_candidates(
+    compose_cfg, claims_csv, tmp_path, caplog
+):
+    """A text column once made the ROSE and SMOTE candidates fail on every inner fold
+    ("X needs to contain only numerical data"): they now work on its codes. SMOTE with
+    k_neighbors=5 cannot run on 7 rare rows (4 or 5 per inner training part): it is left
+    out before the inner cross-validation, said once, and the manifest says why."""
+    path, frame = claims_csv
+    frame = frame.iloc[5:].reset_index(drop=True)  # 7 rare rows
+    frame.to_csv(path, index=False)
+    out = tmp_path / "auto.csv"
+    args = ("sampler=auto", "sampler.candidates=[none,rose,random_over,smote]")
+    cfg = compose_cfg(
+        *args,
+        f"data=file:{path}",
+        "target=is_fraud",
+        f"out={out}",
+        tiny=False,
+        config_name="generate",
+    )
+    with caplog.at_level(logging.INFO):
+        manifest = generate(cfg)
+    auto = manifest["auto"]
+    assert auto["considered"] == ["none", "rose", "random_over", "smote"]
+    assert list(auto["left_out"]) == ["smote"] and "k_neighbors=5" in auto["left_out"]["smote"]
+    assert auto["failed"] == {} and auto["chosen"] == manifest["sampler_outcome"]["auto_choice"]
+    outcome = manifest["sampler_outcome"]
+    assert outcome["auto_score[rose]"] is not None and outcome["auto_score[random_over]"]
+    assert outcome["auto_left_out[smote]"] == auto["left_out"]["smote"]
+    assert "auto_score[smote]" not in outcome
+    assert caplog.text.count("candidate smote left out") == 1
+    assert "numerical data" not in caplog.text
+    table = pd.read_csv(out)
+    assert set(table["plan"]) <= {"basic", "gold"}
+    pd.testing.assert_frame_equal(table.iloc[: len(frame), :4], frame)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("opened", pd.date_range("2024-01-01", periods=90).astype(str), r"'opened' holds dates"),
+        ("claim", [f"C{i}" for i in range(90)], r"'claim' is read as categorical.*identifier"),
+    ],
+)
+def test_dates_and_identifiers_are_refused_before_anything_is_written(
+    compose_cfg, claims_csv, tmp_path, column, values, message
+):
+    path, frame = claims_csv
+    frame[column] = values
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    with pytest.raises(ValueError, match=message):
+        generate(_cfg(compose_cfg, f"data=file:{path}", "target=is_fraud", f"out={out}"))
+    assert not out.exists()

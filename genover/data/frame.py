@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -12,6 +13,13 @@ from genover.data.dataset import Column, Dataset
 
 IMPUTE_STRATEGIES = ("median", "mean", "most_frequent")
 _MAX_LISTED = 5
+# A date, optionally with a time and zone: 2024-03-01, 2024/3/1 12:30, 01.03.2024T08:00:00Z
+_DATE = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+#: A category column whose every value differs is an identifier from this many rows on.
+_ID_ROWS = 10
 
 
 def check_categorical(categorical) -> list[str] | None:
@@ -127,8 +135,10 @@ def _encode_column(
     categories: Sequence[str] | None,
     integer: bool,
 ) -> tuple[Column, np.ndarray]:
+    _reject_dates(series, col_name)
     is_text = not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
     if declared or categories is not None or (is_text and not _looks_numeric(series)):
+        _reject_identifier(series, col_name, declared)
         return _encode_categorical(series, col_name, categories)
     if is_text:
         numeric = pd.to_numeric(series, errors="coerce")
@@ -147,6 +157,38 @@ def _encode_column(
     whole = bool(finite.size) and bool(np.all(finite == np.round(finite)))
     is_int = integer or pd.api.types.is_integer_dtype(series)
     return Column(col_name, "numeric", integer=bool(is_int and whole)), values
+
+
+def _reject_dates(series: pd.Series, col_name: str) -> None:
+    """Dates and times are neither categories (one level per day) nor plain numbers."""
+    kind = series.dtype.kind
+    present = series.dropna()
+    if kind not in "mM":
+        text = kind == "O" or pd.api.types.is_string_dtype(series)
+        if not text or present.empty or not present.astype(str).str.match(_DATE).all():
+            return
+    examples = ", ".join(repr(str(v)) for v in present.unique()[:2])
+    raise ValueError(
+        f"column {col_name!r} holds dates or times ({examples}); genover reads neither as a "
+        f"category (one level per date) nor as a number. Drop it, or convert it to numbers "
+        f"first, such as the day of year, weekday or days since a start date, e.g. "
+        f"df[{col_name!r}] = pd.to_datetime(df[{col_name!r}]).dt.dayofyear."
+    )
+
+
+def _reject_identifier(series: pd.Series, col_name: str, declared: bool) -> None:
+    """A categorical column with a different value in every row (an identifier) has nothing
+    to learn from and a level per row."""
+    present = series.dropna()
+    if len(present) < _ID_ROWS or present.nunique() < len(present):
+        return
+    how = "declared categorical" if declared else "read as categorical (text)"
+    measurements = ", or leave it out of categorical=[...] if it holds measurements"
+    raise ValueError(
+        f"column {col_name!r} is {how} but has a different value in each of its "
+        f"{len(present)} rows, like an identifier: no category repeats, so there is nothing "
+        f"to learn from it. Drop it{measurements if declared else ''}."
+    )
 
 
 def _looks_numeric(series: pd.Series) -> bool:

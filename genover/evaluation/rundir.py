@@ -130,10 +130,10 @@ def completed_run(out: Path, cfg: DictConfig) -> dict | None:
 def _same_data(recorded: dict | None, spec: str) -> bool:
     """Whether the data behind ``spec`` is still what a run recorded. The content decides:
     a copied or touched file with the same bytes (a new mtime) counts as the same."""
+    if recorded is None:  # a run from before fingerprints: bundled data (keel:) is trusted,
+        return not spec.startswith("file:")  # a user's file (present or not) is not
     now = data_fingerprint(spec)
-    if recorded is None:  # a run from before fingerprints: bundled data (keel:) is trusted
-        return now is None or not spec.startswith("file:")
-    if now is None:
+    if now is None:  # the file is gone: rerun, which names the missing file
         return False
     return all(recorded.get(k) == now[k] for k in ("size", "sha256"))
 

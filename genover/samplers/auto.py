@@ -38,7 +38,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from genover.data.codec import resolve_columns
+from genover.data.codec import TableCodec, resolve_columns
 from genover.data.frame import is_numeric_column
 from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.samplers.generative import check_dense_X_y
@@ -110,19 +110,26 @@ class AutoSampler(BaseSampler):
         names for a pandas frame). Every candidate's numeric cells there are snapped to the
         nearest code in the rows it was given, in the inner folds and in the refit, so an
         interpolating or noising candidate returns real categories; a candidate that takes
-        ``categorical_features`` and has none is given these. genover's experiment and
+        ``categorical_features`` and has none is given these. Text, pandas-category and bool
+        columns among them are handed to every candidate as codes 0, 1, ... (ROSE and SMOTE
+        can then run on them) and returned as their own values. genover's experiment and
         ``genover-generate`` set it.
     random_state: seeds the inner folds and every candidate (the same seed for each).
 
     Every candidate is cloned and fitted on each inner training part only; the estimator
     is scored on the inner validation part, which holds real rows only. A candidate that
+    cannot run on the input (a numbers-only sampler meeting text columns, a ``k_neighbors``
+    larger than an inner training part's rarest class) is left out before the inner
+    cross-validation, with a warning and its reason in ``left_out_``. A candidate that
     raises on an inner fold is recorded as failed and does not compete. The chosen one is
     then refitted on the whole input and its rows returned.
 
-    After ``fit_resample``: ``choice_``, ``inner_scores_`` (name -> AP per inner fold,
+    After ``fit_resample``: ``choice_``, ``considered_`` (every candidate's name, ``none``
+    first), ``left_out_`` (name -> why), ``inner_scores_`` (name -> AP per inner fold,
     ``none`` included), ``failed_`` (name -> error), ``chosen_`` (the fitted chosen sampler;
     a pass-through for ``none``) and ``outcome_``, flat fields for genover's ``folds.csv``:
-    ``auto_choice``, ``auto_gain``, ``auto_score[<name>]`` (mean inner AP, None if failed),
+    ``auto_candidates`` (the names considered), ``auto_choice``, ``auto_gain``,
+    ``auto_score[<name>]`` (mean inner AP, None if failed), ``auto_left_out[<name>]``,
     ``auto_wins[<name>]``, ``auto_failed[<name>]``, ``auto_inner_folds``, ``auto_rule``,
     ``auto_estimator``, ``auto_seconds``, with ``categorical_features`` the category-code
     cells snapped (``auto_codes_snapped[<name>]`` over the inner folds, ``auto_codes_snapped``
@@ -208,8 +215,19 @@ class AutoSampler(BaseSampler):
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         self._codes_at = self._code_columns(X)
         self.codes_snapped_ = {}
+        codec = self._text_codec(X)
+        if codec is not None:  # every candidate works on codes, as in genover's experiment
+            X = pd.DataFrame(codec.encode(X), columns=X.columns)
         folds = self._inner_folds(y_idx)
         splits = list(StratifiedKFold(folds, shuffle=True, random_state=split_seed).split(X, y))
+        self.considered_ = ["none", *candidates]
+        self.left_out_ = {}
+        for name, sampler in list(candidates.items()):
+            why = self._unusable(sampler, X, y, splits)
+            if why:
+                self.left_out_[name] = why
+                candidates.pop(name)
+                log.warning("AutoSampler: candidate %s left out (cannot run here): %s", name, why)
         # imblearn skips the nested estimators' parameter checks; these are the user's
         with config_context(skip_parameter_validation=False):
             self.inner_scores_ = {"none": [self._inner_ap(None, X, y, t, v) for t, v in splits]}
@@ -218,6 +236,8 @@ class AutoSampler(BaseSampler):
                 self._score_candidate(name, self._prepared(sampler, seed), X, y, splits)
             self.choice_, wins = self._choose()
             X_out, y_out = self._refit(candidates, seed, X, y)
+        if codec is not None:
+            X_out = codec.decode(np.asarray(X_out, dtype=np.float64))
         self.outcome_ = self._outcome(wins, folds, time.perf_counter() - start)
         log.info("auto: %s (gain %.4f over none)", self.choice_, self.outcome_["auto_gain"])
         return X_out, y_out
@@ -256,6 +276,44 @@ class AutoSampler(BaseSampler):
                 f"({len(columns)} columns) as positions, a boolean mask of one entry per "
                 f"column, or, for a pandas frame, column names ({err})"
             ) from None
+
+    def _text_codec(self, X) -> TableCodec | None:
+        """For a frame whose category columns hold text (or pandas categories, or bools): a
+        codec turning them into codes 0, 1, ... and back; else None."""
+        if not isinstance(X, pd.DataFrame) or not self._codes_at.size:
+            return None
+        text = [X.columns[j] for j in self._codes_at if not is_numeric_column(X.iloc[:, j])]
+        if not text:
+            return None
+        log.info(
+            "AutoSampler: its candidates see the category columns %s as codes (the output "
+            "holds their own values).",
+            text,
+        )
+        return TableCodec().fit(X, categorical_features=self._codes_at, integer_features=None)
+
+    def _unusable(self, sampler, X, y, splits) -> str | None:
+        """Why ``sampler`` cannot run on these rows (checked before the inner folds), or None:
+        text columns for a numbers-only sampler, too few rows for its ``k_neighbors``."""
+        params = sampler.get_params(deep=False)
+        takes_text = getattr(sampler, "encodes_input", False) or "categorical_features" in params
+        if isinstance(X, pd.DataFrame) and not takes_text:
+            text = [str(c) for c in X.columns if not is_numeric_column(X[c])]
+            if text:
+                return (
+                    f"{type(sampler).__name__} needs numbers and the columns {text} hold "
+                    "text; name them in categorical_features so that it works on their codes"
+                )
+        k = params.get("k_neighbors")
+        if isinstance(k, Integral):
+            fewest = min(int(np.unique(y[t], return_counts=True)[1].min()) for t, _ in splits)
+            if fewest < k + 1:
+                return (
+                    f"{type(sampler).__name__} with k_neighbors={k} needs {k + 1} rows of each "
+                    f"class it over-samples in every inner training part; the fewest are "
+                    f"{fewest}"
+                )
+        return None
 
     def _prepared(self, sampler, seed: int):
         """A clone of ``sampler`` seeded with ``seed``, told the category columns where it
@@ -338,6 +396,7 @@ class AutoSampler(BaseSampler):
         """What this fit decided, as flat fields (see the class docstring)."""
         means = {name: float(np.mean(s)) for name, s in self.inner_scores_.items()}
         out = {
+            "auto_candidates": ", ".join(self.considered_),
             "auto_choice": self.choice_,
             "auto_gain": means[self.choice_] - means["none"],
             "auto_estimator": type(self._scorer()).__name__,
@@ -353,6 +412,8 @@ class AutoSampler(BaseSampler):
                 out[f"auto_wins[{name}]"] = wins[name]
         for name, error in self.failed_.items():
             out[f"auto_failed[{name}]"] = error
+        for name, why in self.left_out_.items():
+            out[f"auto_left_out[{name}]"] = why
         if self._codes_at.size:
             for name in self.inner_scores_:
                 if name != "none":

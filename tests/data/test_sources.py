@@ -116,3 +116,42 @@ def test_sklearn_and_synthetic_specs():
         load_dataset("synthetic:q5")
     with pytest.raises(ValueError, match="has no class '12'"):
         load_dataset("sklearn:digits:12")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    "dates",
+    [
+        pd.date_range("2024-01-01", periods=60, freq="D"),  # datetime64 in Parquet
+        pd.date_range("2024-01-01", periods=60, freq="D", tz="UTC"),
+        pd.date_range("2024-01-01 08:00", periods=60, freq="h").strftime("%d/%m/%Y %H:%M"),
+        np.resize(["2024-01-01", "2024-02-01"], 60),  # few distinct dates: still no category
+    ],
+)
+def test_a_date_column_is_an_error_naming_it_and_the_choices(claims, tmp_path, suffix, dates):
+    claims["opened"] = dates
+    spec = _write(claims, tmp_path / f"c{suffix}")
+    fix = r"'opened' holds dates or times.*Drop it, or convert it to numbers.*day of year"
+    with pytest.raises(ValueError, match=fix):
+        load_dataset(spec, target="is_fraud")
+    with pytest.raises(ValueError, match=fix):
+        load_dataset(spec, target="is_fraud", categorical=["opened"])
+
+
+def test_dates_among_other_text_are_a_category(claims, tmp_path):
+    claims["note"] = np.resize(["2024-01-01", "pending"], 60)
+    data = load_dataset(_write(claims, tmp_path / "c.csv"), target="is_fraud")
+    assert data.columns[-1].categories == ("2024-01-01", "pending")
+
+
+def test_a_category_with_a_different_value_in_every_row_is_an_error(claims, tmp_path):
+    claims["claim_id"] = [f"C{i:04d}" for i in range(60)]
+    spec = _write(claims, tmp_path / "c.csv")
+    with pytest.raises(ValueError, match=r"'claim_id' is read as categorical.*each of its 60 "):
+        load_dataset(spec, target="is_fraud")
+    spec = _write(claims.drop(columns="claim_id"), tmp_path / "d.csv")
+    with pytest.raises(ValueError, match=r"'amount' is declared categorical.*leave it out of"):
+        load_dataset(spec, target="is_fraud", categorical=["amount"])
+    small = claims.drop(columns="claim_id").iloc[:8]  # 8 rows: too few to call it an identifier
+    small["tag"] = list("abcdefgh")
+    load_dataset(_write(small, tmp_path / "e.csv"), target="is_fraud")

@@ -183,3 +183,24 @@ def test_closeness_flags_exact_copies_in_many_dimensions_in_linear_memory():
     # 4,000 x 1,100 distances alone would be 35 MiB; the inputs are 1.2 MiB
     assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
     assert got["exact_copy_share"] == pytest.approx(300 / len(fake))
+
+
+def test_closeness_with_two_synthetic_classes_by_hand():
+    # Real class 0 at 0, 1, 3 and class 1 at 10, 12, 13: nearest-neighbour distances 1, 1, 2
+    # and 2, 1, 1, a median spacing of 1 in both classes.
+    # Synthetic class 1 at 5 and 6: 5 and 4 from the nearest real class-1 row (10), median 4.5
+    #   (to any real row, 3 is nearer: 2 and 3, median 2.5, the wrong measure).
+    # Synthetic class 0 at 0.4 and 2.1: 0.4 (to 0) and 0.9 (to 3), median 0.65.
+    # Every synthetic row's nearest real row is of class 0: the two of class 1 sit nearer
+    # another class (2 of 4), the two of class 0 do not.
+    real = np.array([[0.0], [1.0], [3.0], [10.0], [12.0], [13.0]])
+    y_real = np.array([0, 0, 0, 1, 1, 1])
+    fake = np.array([[5.0], [6.0], [0.4], [2.1]])
+    got = closeness(real, y_real, fake, np.array([1, 1, 0, 0]))
+    assert got == pytest.approx(
+        {
+            "closest_record_ratio": (4.5 / 1 + 0.65 / 1) / 2,
+            "exact_copy_share": 0.0,
+            "other_class_share": 2 / 4,
+        }
+    )

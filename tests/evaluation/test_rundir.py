@@ -21,3 +21,51 @@ def test_console_table_and_metrics_use_sample_std_like_the_report():
     }
     table = format_table(payload)
     assert "sample std n-1" in table and f"{np.std(values, ddof=1):.3f}" in table
+
+
+def _finished_run(out, cfg, fingerprint) -> None:
+    """A run directory as a finished run leaves it, recording ``fingerprint`` (None: a run
+    from before data fingerprints)."""
+    import json
+
+    from genover.evaluation.rundir import config_hash
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "folds.csv").write_text("method,fold,ap\nnone,0,0.5\n")
+    metrics = {
+        "config_hash": config_hash(cfg),
+        "data_fingerprint": fingerprint,
+        "methods": {"none": {"status": "ok"}},
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_resume_trusts_an_old_run_only_for_data_the_config_determines(compose_cfg, tmp_path):
+    """A run from before fingerprints is trusted for bundled or generated data, never for a
+    ``file:`` whose bytes it cannot vouch for; a missing data file reruns the job (which then
+    says the file is missing) rather than reusing results of unknown data."""
+    import genover.experiment  # noqa: F401  (registers the baselines config group)
+    from genover.data.sources import data_fingerprint
+    from genover.evaluation.rundir import completed_run
+
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n" + "".join(f"{i},{'p' if i % 4 else 'n'}\n" for i in range(20)))
+    file_cfg = compose_cfg(f"data=file:{data}", "target=y", "baselines=[]")
+    keel_cfg = compose_cfg("data=keel:new_thyroid1", "baselines=[]")
+    generated_cfg = compose_cfg("baselines=[]")
+    for cfg, fingerprint, trusted in [
+        (keel_cfg, None, True),
+        (generated_cfg, None, True),
+        (file_cfg, None, False),
+        (file_cfg, data_fingerprint(f"file:{data}"), True),
+    ]:
+        _finished_run(tmp_path / "run", cfg, fingerprint)
+        assert (completed_run(tmp_path / "run", cfg) is not None) is trusted, (
+            cfg.data,
+            fingerprint,
+        )
+    recorded = data_fingerprint(f"file:{data}")
+    data.unlink()
+    for fingerprint in (recorded, None):
+        _finished_run(tmp_path / "run", file_cfg, fingerprint)
+        assert completed_run(tmp_path / "run", file_cfg) is None, fingerprint

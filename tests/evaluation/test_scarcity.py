@@ -182,3 +182,27 @@ def test_datasets_missing_a_classifier_are_left_out_of_the_paired_table():
     curve = scarcity_curve(folds[~gone], ["cvae"])
     comp = next(c for c in curve.comparisons if c.cap == "10")
     assert comp.n_datasets == len(DATASETS) - 1
+
+
+def test_a_mean_win_whose_interval_straddles_zero_is_no_significant_crossover():
+    """ddpm beats every classical peer on the mean at every cap, but loses to the best peer on
+    two of six datasets: the interval of its difference straddles zero, so the crossover
+    holds on the mean and at no cap with the interval above zero."""
+    rows = []
+    for cap in ("10", "all"):
+        for d, edge in enumerate((0.06, -0.02, 0.05, -0.03, 0.04, 0.01)):
+            means = {"none": 0.50, "smote": 0.52, "rose": 0.55, "ddpm": 0.55 + edge}
+            for method, mean in means.items():
+                rows.append(
+                    {"cap": cap, "dataset": f"d{d}", "classifier": "lr", "method": method}
+                    | {"fold": 0, "repeat": 0, "seed": 0, "ap": mean + 0.01 * d}
+                )
+    curve = scarcity_curve(pd.DataFrame(rows), ["ddpm"])
+    for comp in curve.comparisons:
+        ddpm = comp.rows.set_index("method").loc["ddpm"]
+        assert comp.best_peer == "rose"
+        assert (
+            ddpm["vs_best_peer_low"] < 0 < ddpm["vs_best_peer"] == pytest.approx(0.0183, abs=1e-3)
+        )
+    assert curve.crossover == "all" and curve.winning_caps == ["10", "all"]
+    assert curve.significant_crossover is None

@@ -247,6 +247,49 @@ def test_no_outer_test_row_reaches_an_inner_fit_and_validation_rows_are_real(tmp
     assert set().union(*validated) == {float(i) for i in own}
 
 
+class RecordingScaler(StandardScaler):
+    """A standard scaler logging (column 0, exactly) the rows it is fitted on."""
+
+    def __init__(self, log_path=None):
+        super().__init__()
+        self.log_path = log_path
+
+    def fit(self, X, y=None, sample_weight=None):
+        _record(self.log_path, "transformer", X, exact=True)
+        return super().fit(X, y, sample_weight)
+
+
+def test_the_inner_transformer_is_fitted_on_the_resampled_inner_training_rows_only(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 90
+    X = np.column_stack([np.arange(n), rng.normal(size=(n, 2))])
+    y = (np.arange(n) % 5 == 0).astype(int)
+    log = tmp_path / "fits.jsonl"
+    auto = AutoSampler(
+        candidates={"rose": RecordingSampler(shrinkage=1.0, log_path=str(log))},
+        estimator=RecordingProba(str(log)),
+        transformer=RecordingScaler(str(log)),
+        min_gain=0.0,
+        cv=3,
+        random_state=0,
+    )
+    auto.fit_resample(X, y)
+    fits = [json.loads(line) for line in log.read_text().splitlines()]
+    stages = [f["stage"] for f in fits]
+    # none: (transformer, fit, predict) x 3; rose: (sampler, transformer, fit, predict) x 3
+    assert stages[:9] == ["transformer", "fit", "predict"] * 3
+    assert stages[9:21] == ["sampler", "transformer", "fit", "predict"] * 3
+    parts = [fits[3 * k : 3 * k + 3] for k in range(3)]
+    parts += [fits[9 + 4 * k + 1 : 9 + 4 * k + 4] for k in range(3)]
+    for transformer, fitted, predicted in parts:
+        assert not set(transformer["ids"]) & set(predicted["ids"]), "fitted on validation rows"
+        assert len(transformer["ids"]) == len(fitted["ids"])  # the classifier's rows
+    for k in range(3):
+        sampled, scaled = fits[9 + 4 * k]["ids"], fits[9 + 4 * k + 1]["ids"]
+        assert set(sampled) < set(scaled)  # the inner training part and rose's new rows
+        assert all(not float(i).is_integer() for i in set(scaled) - set(sampled))
+
+
 def test_same_seed_same_choice_and_scores():
     X, y = sparse_signal(3)
     candidates = {"rose": RandomOverSampler(shrinkage=1.0), "random_over": RandomOverSampler()}
@@ -268,6 +311,35 @@ def test_a_failing_candidate_is_recorded_and_not_chosen(caplog):
     assert auto.outcome_["auto_failed[broken]"] == "ValueError: planted failure"
     assert auto.outcome_["auto_score[broken]"] is None
     assert "candidate broken failed" in caplog.text
+
+
+def test_a_numbers_only_candidate_meeting_undeclared_text_is_left_out_before_the_cv(caplog):
+    X, y = sparse_signal(2)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(D)])
+    frame["plan"] = np.where(np.arange(len(frame)) % 3, "basic", "gold")
+    auto = AutoSampler(
+        candidates={"rose": RandomOverSampler(shrinkage=1.0), "oracle": Planted(n=50)},
+        random_state=2,
+    )
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(ValueError):  # none's own classifier cannot read text either
+            auto.fit_resample(frame, y)
+    assert list(auto.left_out_) == ["rose"] and "['plan'] hold text" in auto.left_out_["rose"]
+    assert "categorical_features" in auto.left_out_["rose"]
+    assert caplog.text.count("candidate rose left out") == 1
+    # declared, the text column reaches every candidate as codes and returns as text
+    auto = AutoSampler(
+        candidates={"rose": RandomOverSampler(shrinkage=1.0), "oracle": Planted(n=400)},
+        categorical_features=["plan"],
+        transformer=StandardScaler(),
+        random_state=2,
+    )
+    X_out, _ = auto.fit_resample(frame, y)
+    assert auto.left_out_ == {} and auto.failed_ == {} and auto.choice_ == "oracle"
+    assert auto.outcome_["auto_candidates"] == "none, rose, oracle"
+    assert auto.outcome_["auto_codes_snapped"] > 0  # the oracle's noise on the codes
+    pd.testing.assert_frame_equal(X_out.iloc[: len(frame)], frame)
+    assert set(X_out["plan"]) == {"basic", "gold"} and len(X_out) > len(frame)
 
 
 def test_too_few_minority_rows_is_an_error_naming_the_fix_and_few_rows_fewer_folds(caplog):

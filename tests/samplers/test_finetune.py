@@ -164,3 +164,32 @@ def test_push_covers_only_the_timesteps_anchored_draws_pass_through():
     model.hparams.anchor_share = 0.0
     model.finetune_loss(x, torch.ones(400, dtype=torch.long), x, push=1.0, margin=1.0)
     assert int(seen[-1].max()) > model.anchor_timestep()  # from noise: the whole chain
+
+
+def test_validation_noise_is_fixed_whatever_the_global_random_state():
+    model = DDPM(TabularLayout(2), 2, hidden=8, depth=1, time_dim=4, steps=50)
+    x, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
+    stage = MinorityFineTune(model, x, y, classes=[1])
+    torch.manual_seed(0)
+    first = stage.own_loss(x, y, batch_idx=0)
+    torch.manual_seed(1)
+    assert torch.equal(stage.own_loss(x, y, batch_idx=0), first)
+    assert not torch.equal(stage.own_loss(x, y, batch_idx=1), first)  # per batch, not fixed
+
+
+def test_a_finetune_that_changes_nothing_scores_exactly_its_start():
+    """Kept only if it beats its start: with a learning rate too small to move the weights,
+    the best fine-tuned validation loss is the start's, so the start and every epoch are
+    scored on the same validation noise."""
+    X, y = overlapping(n_major=120, n_minor=30)
+    sampler = DDPMSampler(
+        random_state=0,
+        model={**MODEL, "hidden": 16},
+        trainer={"max_steps": 20, "epoch_steps": 10},
+        filter_confidence=0.0,
+        finetune={"steps": 20, "lr": 1e-12},  # two validations (epochs of 10 steps)
+    )
+    sampler.fit_resample(X, y)
+    out = sampler.outcome_
+    assert out["finetune"] and out["finetune_start_val"] is not None
+    assert out["finetune_best_val"] == pytest.approx(out["finetune_start_val"], rel=1e-6)

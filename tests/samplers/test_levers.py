@@ -186,6 +186,28 @@ def test_confidence_filter_judges_a_copy_of_a_real_row_as_that_row():
     assert unanchored.all()  # the all-rows model: each copy's twin is its nearest neighbour
 
 
+def test_confidence_filter_judges_mixed_anchored_and_unanchored_draws_apart():
+    """One batch of draws, some anchored and some not: an anchored copy is scored by the fold
+    model that held its anchor out, an unanchored one by the model of every real row (never
+    by the fold model of whatever real row index 0 happens to be)."""
+    X, y = overlapping()
+    filt = ConfidenceFilter(quantile=0.25, k=10, folds=5, random_state=3).fit(X, y)
+    minority = np.flatnonzero(y == 1)
+    anchors = np.where(np.arange(len(minority)) % 2 == 0, minority, -1)
+    held_out = np.array(
+        [filt.fold_models_[filt.fold_of_[i]].predict_proba(X[i : i + 1])[0, 1] for i in minority]
+    )
+    everyone = filt.model_.predict_proba(X[minority])[:, 1]
+    expected = np.where(anchors >= 0, held_out, everyone)
+    np.testing.assert_allclose(filt.confidence(X[minority], 1, anchors), expected)
+    ok, _ = filt.badness(X[minority], 1, anchors)
+    assert ok[anchors < 0].all()  # the all-rows model sees each copy's twin
+    assert not ok[anchors >= 0].all()  # some real rows score below the bar out of fold
+    # the planted bug's model: row 0's fold model would reject some unanchored copies
+    row0 = filt.fold_models_[filt.fold_of_[0]].predict_proba(X[minority][anchors < 0])[:, 1]
+    assert (row0 < filt.thresholds_[1]).any()
+
+
 def test_confidence_filter_folds_follow_random_state_and_inactive_bars_are_recorded():
     X, y = overlapping()
     a = ConfidenceFilter(random_state=1).fit(X, y).fold_of_
