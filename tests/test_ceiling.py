@@ -146,3 +146,9 @@ def test_ceiling_suites_are_the_scarcity_suites_at_caps_10_20_and_all(
     cfg = compose_cfg(f"experiment={experiment}", tiny=False)
     assert cfg.folds == 5 and cfg.ceiling.inner_folds == 3 and cfg.sampler._target_
     assert list(cfg.baselines) == ["rose", "smote", "cvae", "auto"]
+
+
+def test_a_menu_without_no_resampling_is_refused(compose_cfg):
+    cfg = compose_cfg(*CEILING, "sampler=smote")
+    with pytest.raises(ValueError, match="use sampler=none"):
+        _setup(cfg)

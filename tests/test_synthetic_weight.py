@@ -90,3 +90,10 @@ def test_folds_record_the_weight_and_the_synthetic_rows_total(compose_cfg, tmp_p
     np.testing.assert_allclose(folds["synthetic_weight_total"], expected)
     assert (folds.loc[folds["method"] == "random_over", "synthetic_weight_total"] > 0).all()
     assert (folds["threshold.tuning"] == "tuned").all()  # composes with threshold tuning
+
+
+def test_a_negative_weight_is_refused_naming_the_option(compose_cfg):
+    from genover.experiment import validate_config
+
+    with pytest.raises(ValueError, match="synthetic_weight=-0.5: use a non-negative number"):
+        validate_config(compose_cfg("synthetic_weight=-0.5"))

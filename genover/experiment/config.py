@@ -96,16 +96,12 @@ def experiment_methods(cfg: DictConfig, choices: Mapping) -> list[Method]:
 
 def experiment_classifiers(cfg: DictConfig, choices: Mapping) -> dict[str, dict]:
     """The run's classifier first, then each of ``classifiers`` it does not already cover,
-    as name -> config (every one is trained on the rows of one sampler fit per fold). A
-    listed classifier with class weighting is named with it, e.g. ``rf[imbalance=balanced]``,
-    as the report names the run's own."""
+    as name -> config (every one is trained on the rows of one sampler fit per fold)."""
     main = choices.get("classifier") or target_name(cfg.classifier)
     out = {main: OmegaConf.to_container(cfg.classifier, resolve=True)}
     for name, node in (cfg.get("classifiers") or {}).items():
         if name != main:
-            settings = OmegaConf.to_container(node, resolve=True)
-            imbalance = settings.get("imbalance", "none")
-            out[name if imbalance == "none" else f"{name}[imbalance={imbalance}]"] = settings
+            out[name] = OmegaConf.to_container(node, resolve=True)
     return out
 
 
