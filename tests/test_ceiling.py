@@ -152,3 +152,24 @@ def test_a_menu_without_no_resampling_is_refused(compose_cfg):
     cfg = compose_cfg(*CEILING, "sampler=smote")
     with pytest.raises(ValueError, match="use sampler=none"):
         _setup(cfg)
+
+
+def test_a_rerun_reuses_the_cached_inner_predictions(compose_cfg, tmp_path, monkeypatch):
+    from genover.experiment import ceiling
+
+    fits = []
+    fit_entries = ceiling.fit_entries
+
+    def counted(dataset, method, cfg, entries, classifiers, train, seed):
+        fits.append(len(train))
+        return fit_entries(dataset, method, cfg, entries, classifiers, train, seed)
+
+    monkeypatch.setattr(ceiling, "fit_entries", counted)
+    cfg = compose_cfg(*CEILING, "ceiling.hindsight=false")
+    first = run_ceiling(cfg, tmp_path)
+    outer = sorted(len(train) for train, _ in fold_splits(load_configured_dataset(cfg), cfg))
+    assert len(fits) > 2 * 3 * 2  # 2 outer folds x 3 inner splits x 2 samplers, then the refits
+    fits.clear()
+    second = run_ceiling(cfg, tmp_path)
+    assert set(fits) <= set(outer)  # only the refits on whole training folds
+    assert second["folds"] == first["folds"]

@@ -172,7 +172,7 @@ class InnerCache:
     def _save(self, key: str, arrays: dict) -> None:
         if self.folder is not None:
             path = self.folder / f"{key}.npz"
-            atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+            atomic_write(path, lambda tmp: np.savez(tmp, **arrays))  # tmp ends in .npz
 
 
 def digest(*parts) -> str:
@@ -252,7 +252,8 @@ def _cache_key(dataset, cfg, index: int, split: int, method: Method, fit_rows) -
     """(dataset, cap, fold, inner split, sampler), with a hash of what else decides the fit."""
     cap = cfg.get("minority_cap")
     settings = (method.sampler, OmegaConf.to_container(cfg.transform, resolve=True))
-    rows = digest(np.asarray(fit_rows).tolist(), int(cfg.seed))
+    data = hashlib.sha256(dataset.X.tobytes() + dataset.y.tobytes()).hexdigest()
+    rows = digest(np.asarray(fit_rows).tolist(), int(cfg.seed), cfg.get("impute"), data)
     name = f"{dataset.name}_cap{cap if cap is not None else 'all'}_f{index}_s{split}"
     return f"{name}_{method.name}_{digest(settings, rows)}".replace("/", "_").replace(":", "_")
 
