@@ -173,3 +173,14 @@ def test_a_rerun_reuses_the_cached_inner_predictions(compose_cfg, tmp_path, monk
     second = run_ceiling(cfg, tmp_path)
     assert set(fits) <= set(outer)  # only the refits on whole training folds
     assert second["folds"] == first["folds"]
+
+
+def test_the_balanced_scarcity_suite_weights_every_classifier_under_its_own_name(compose_cfg):
+    swept = _swept(compose_cfg, "scarcity_balanced_confirm")
+    assert swept["data"] == [f"keel:{name}" for name in CONFIRM]
+    cfg = compose_cfg("experiment=scarcity_balanced_confirm", tiny=False)
+    named = experiment_classifiers(cfg, config_choices(cfg))
+    assert list(named) == ["lr"] + [
+        f"{c}[imbalance=balanced]" for c in ("rf", "hgb", "xgboost", "lightgbm", "catboost")
+    ]
+    assert {node["imbalance"] for node in named.values()} == {"balanced"}
