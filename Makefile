@@ -12,7 +12,7 @@ STAMP := $(VENV)/.genover-installed
 # The CPU build of torch lies on this kind of machine's disk; a plain `torch` would pull CUDA.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: install demo test lint bench bench-dev-protocol clean
+.PHONY: install demo test lint bench bench-ceiling bench-dev-protocol clean
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ test: install
 # benchmarks/scarcity/ and BENCHMARKS.md). The older dev protocol: make bench-dev-protocol.
 bench: install
 	bash scripts/run_scarcity.sh
+
+# The ceiling with and without generation on the dev and confirm suites
+# (scripts/run_ceiling.sh; results in benchmarks/ceiling/).
+bench-ceiling: install
+	bash scripts/run_ceiling.sh
 
 bench-dev-protocol: install
 	bash scripts/run_dev_protocol.sh

@@ -110,6 +110,10 @@ def experiment_app(cfg: DictConfig) -> float | None:
             from genover.tuning import run_nested
 
             payload = run_nested(cfg, output_dir=output_dir)
+        elif cfg.get("ceiling") is not None:
+            from genover.experiment.ceiling import run_ceiling
+
+            payload = run_ceiling(cfg, output_dir=output_dir)
         else:
             payload = run(cfg, output_dir=output_dir, cache=_fold_cache(cfg, output_dir))
     except ValueError as err:

@@ -186,9 +186,10 @@ def test_classifiers_is_a_list_group_with_its_own_overrides(compose_cfg):
     )
     named = experiment_classifiers(cfg, config_choices(cfg))
     built = {name: build(node) for name, node in named.items()}
-    assert list(built) == ["knn", "xgboost"]  # the run's own first, and once
+    # the run's own first, and once; a weighted arm named with its weighting
+    assert list(built) == ["knn", "xgboost[imbalance=balanced]"]
     assert built["knn"].n_neighbors == 3  # as the run's classifier is set
-    assert built["xgboost"].imbalance == "balanced"
+    assert built["xgboost[imbalance=balanced]"].imbalance == "balanced"
     cfg = compose_cfg("classifier=lr", "classifiers=[knn]")
     assert list(experiment_classifiers(cfg, config_choices(cfg))) == ["lr", "knn"]
     assert not compose_cfg("classifiers=[]").get("classifiers")

@@ -43,6 +43,7 @@ def test_no_test_fold_row_reaches_any_fit(compose_cfg, tmp_path):
         f"+classifier.log_path={log}",
         "~classifier.C",
         "~classifier.max_iter",
+        "~classifier.imbalance",
     )
     result = run(cfg)
     assert result["methods"]["random_over"]["status"] == "ok"

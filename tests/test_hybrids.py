@@ -46,7 +46,7 @@ def test_smote_tomek_cost_rf(compose_cfg):
     _, sampler, classifier = built(compose_cfg, "smote_tomek_cost_rf")
     assert type(sampler) is SMOTETomek and type(sampler.smote) is SMOTE
     assert sampler.sampling_strategy == 0.5
-    assert type(classifier) is RandomForestClassifier
+    assert isinstance(classifier, RandomForestClassifier)
     assert classifier.class_weight == "balanced"
 
 

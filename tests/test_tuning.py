@@ -34,6 +34,7 @@ def test_trials_use_inner_folds_of_each_outer_training_fold_only(compose_cfg, tm
         f"+classifier.log_path={log}",
         "~classifier.C",
         "~classifier.max_iter",
+        "~classifier.imbalance",
         "tune.n_trials=2",
         "tune.inner_folds=2",
         "~tune.params",

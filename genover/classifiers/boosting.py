@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-IMBALANCE = ("none", "balanced")
+from genover.classifiers.weighting import IMBALANCE, balanced_weights
 
 
 def job_threads(n_jobs: int | None) -> int:
@@ -179,8 +178,7 @@ class XGBoostClassifier(GradientBoostingBase):
     def _sample_weight(self, y_codes, sample_weight):
         weights = super()._sample_weight(y_codes, sample_weight)
         if len(self.classes_) > 2 and self.imbalance == "balanced":
-            balanced = compute_sample_weight("balanced", y_codes)
-            weights = balanced if weights is None else weights * balanced
+            weights = balanced_weights(y_codes, weights)
         return weights
 
     def _fit_model(self, X, y_codes, weights) -> None:

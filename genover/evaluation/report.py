@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from genover.evaluation.ceiling import write_ceiling
 from genover.evaluation.scarcity import (
     ScarcityCurve,
     cap_label,
@@ -525,7 +526,9 @@ def write_report(
         )
     if not report.per_classifier.empty:
         atomic_write_text(out / "per_classifier.csv", report.per_classifier.to_csv(index=False))
-    atomic_write_text(out / "report.md", render_markdown(report, cd_png, scarcity_png))
+    ceiling = write_ceiling(root, out, report.runs.folds, metric)  # no lines unless ceiling
+    text = render_markdown(report, cd_png, scarcity_png)
+    atomic_write_text(out / "report.md", text + ("\n".join(ceiling) + "\n" if ceiling else ""))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
     atomic_write_text(out / "report.csv", csv.to_csv(index=False))
     return report

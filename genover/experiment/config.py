@@ -96,12 +96,16 @@ def experiment_methods(cfg: DictConfig, choices: Mapping) -> list[Method]:
 
 def experiment_classifiers(cfg: DictConfig, choices: Mapping) -> dict[str, dict]:
     """The run's classifier first, then each of ``classifiers`` it does not already cover,
-    as name -> config (every one is trained on the rows of one sampler fit per fold)."""
+    as name -> config (every one is trained on the rows of one sampler fit per fold). A
+    listed classifier with class weighting is named with it, e.g. ``rf[imbalance=balanced]``
+    (as the report names the run's own), so that weighted and unweighted arms stay apart."""
     main = choices.get("classifier") or target_name(cfg.classifier)
     out = {main: OmegaConf.to_container(cfg.classifier, resolve=True)}
     for name, node in (cfg.get("classifiers") or {}).items():
         if name != main:
-            out[name] = OmegaConf.to_container(node, resolve=True)
+            settings = OmegaConf.to_container(node, resolve=True)
+            imbalance = settings.get("imbalance", "none")
+            out[name if imbalance == "none" else f"{name}[imbalance={imbalance}]"] = settings
     return out
 
 
@@ -129,6 +133,12 @@ def validate_config(cfg: DictConfig) -> None:
         raise ValueError(
             f"minority_cap={cap!r}: use a whole number of at least 2 minority rows per training "
             "fold (e.g. minority_cap=20), or minority_cap=null for no cap."
+        )
+    weight = cfg.get("synthetic_weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight >= 0:
+        raise ValueError(
+            f"synthetic_weight={weight!r}: use a non-negative number, the sample weight of each "
+            "synthetic row (1.0 = as real rows, e.g. synthetic_weight=0.5)."
         )
     for key in ("folds", "repeats"):
         if key in cfg and not _whole(cfg.get(key)):
