@@ -96,6 +96,30 @@ def summarise(
 
 # Settings that change how a job runs, not what it computes.
 _RUNTIME_KEYS = ("resume", "threads", "hydra", "reuse")
+# Settings added later whose default leaves the job what it was: dropped from the hash at that
+# default, so archived sweeps (benchmarks/*/runs.tar.gz) still resume.
+_NEUTRAL_TOP = {"synthetic_weight": 1.0}
+# genover's lr/rf/hgb with imbalance=none are the sklearn classes the configs used to name.
+_SKLEARN_TWINS = {
+    "genover.classifiers.LogisticRegression": "sklearn.linear_model.LogisticRegression",
+    "genover.classifiers.RandomForestClassifier": "sklearn.ensemble.RandomForestClassifier",
+    "genover.classifiers.HistGradientBoostingClassifier": (
+        "sklearn.ensemble.HistGradientBoostingClassifier"
+    ),
+}
+
+
+def _hash_view(node):
+    """``node`` with neutral, later-added settings written as the config said them before."""
+    if isinstance(node, list):
+        return [_hash_view(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _hash_view(v) for k, v in node.items()}
+    if out.get("_target_") in _SKLEARN_TWINS and out.get("imbalance") == "none":
+        out["_target_"] = _SKLEARN_TWINS[out.pop("_target_")]
+        out.pop("imbalance")
+    return out
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -104,7 +128,10 @@ def config_hash(cfg: DictConfig) -> str:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     for key in _RUNTIME_KEYS:
         resolved.pop(key, None)
-    text = json.dumps(resolved, sort_keys=True, default=str)
+    for key, neutral in _NEUTRAL_TOP.items():
+        if resolved.get(key) == neutral:
+            resolved.pop(key)
+    text = json.dumps(_hash_view(resolved), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -69,3 +69,27 @@ def test_resume_trusts_an_old_run_only_for_data_the_config_determines(compose_cf
     for fingerprint in (recorded, None):
         _finished_run(tmp_path / "run", file_cfg, fingerprint)
         assert completed_run(tmp_path / "run", file_cfg) is None, fingerprint
+
+
+def test_settings_added_later_leave_an_old_jobs_hash_alone_at_their_neutral_value(compose_cfg):
+    """``synthetic_weight=1`` and lr/rf/hgb with ``imbalance=none`` compute what the configs
+    computed before those settings existed, so an archived job keeps its hash (and
+    ``resume=true`` on benchmarks/*/runs.tar.gz skips it); a non-neutral value changes it."""
+    from omegaconf import OmegaConf
+
+    import genover.experiment  # noqa: F401  (registers the baselines config group)
+    from genover.evaluation.rundir import config_hash
+
+    cfg = compose_cfg("classifier=hgb", "classifiers=[lr,rf]", "baselines=[]")
+    old = OmegaConf.to_container(cfg, resolve=True)
+    old.pop("synthetic_weight")
+    twins = {"lr": "linear_model.LogisticRegression", "rf": "ensemble.RandomForestClassifier"}
+    for node, name in [(old["classifier"], "ensemble.HistGradientBoostingClassifier")] + [
+        (old["classifiers"][key], twins[key]) for key in twins
+    ]:
+        node["_target_"] = f"sklearn.{name}"
+        del node["imbalance"]
+    assert config_hash(OmegaConf.create(old)) == config_hash(cfg)
+    for override in ["synthetic_weight=0.5", "classifier.imbalance=balanced"]:
+        changed = compose_cfg("classifier=hgb", "classifiers=[lr,rf]", "baselines=[]", override)
+        assert config_hash(changed) != config_hash(cfg), override
