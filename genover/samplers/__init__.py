@@ -8,6 +8,7 @@ from genover.samplers.generator_samplers import (
     BAGANSampler,
     CVAESampler,
     DDPMSampler,
+    FlowSampler,
     VAEGANSampler,
 )
 from genover.samplers.smote_variants import SmoteVariants
@@ -21,6 +22,7 @@ __all__ = [
     "BorderlineSMOTE",
     "CVAESampler",
     "DDPMSampler",
+    "FlowSampler",
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
