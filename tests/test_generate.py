@@ -164,12 +164,29 @@ FAST_BY_SAMPLER = {
         "sampler.model.steps=10",
         "sampler.model.sample_steps=5",
     ],
+    "flow": [*FAST_GENERATOR, "sampler.model.hidden=16", "sampler.model.sample_steps=4"],
+    "forest_flow": [
+        "sampler.n_t=3",
+        "sampler.duplicate_K=2",
+        "sampler.n_estimators=5",
+        "sampler.max_depth=2",
+    ],
     "bagan": [*FAST_GENERATOR, "sampler.model.ae_steps=4"],
     "auto": ["sampler.candidates=[none,rose,random_over]"],
     "vaegan": FAST_GENERATOR,
     "arae": FAST_GENERATOR,
 }
-CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae", "auto")
+CATEGORY_AWARE = (
+    "smote_nc",
+    "cvae",
+    "ddpm",
+    "flow",
+    "forest_flow",
+    "bagan",
+    "vaegan",
+    "arae",
+    "auto",
+)
 
 
 def _mixed_frame(categorical: bool) -> pd.DataFrame:

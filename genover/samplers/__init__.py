@@ -2,6 +2,7 @@
 
 from genover.samplers.auto import AutoSampler
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
+from genover.samplers.forest_flow import ForestFlowSampler
 from genover.samplers.generative import GenerativeOverSampler
 from genover.samplers.generator_samplers import (
     ARAESampler,
@@ -23,6 +24,7 @@ __all__ = [
     "CVAESampler",
     "DDPMSampler",
     "FlowSampler",
+    "ForestFlowSampler",
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",
