@@ -48,6 +48,8 @@ class ForestFlowSampler(BaseOverSampler):
     _sampling_type = "over-sampling"
     #: It encodes its input itself (categories as codes), as genover's generators do.
     encodes_input = True
+    #: A generative model: reports count it among the generators, beside the classical peers.
+    generative = True
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
