@@ -157,13 +157,13 @@ def real_copy_share(train: np.ndarray, held_out: np.ndarray) -> float:
     Missing values compare equal to each other."""
     if not len(held_out):
         return float("nan")
-    seen = {row.tobytes() for row in _canonical(train)}
-    return float(np.mean([row.tobytes() in seen for row in _canonical(held_out)]))
+    seen = {row.tobytes() for row in canonical_rows(train)}
+    return float(np.mean([row.tobytes() in seen for row in canonical_rows(held_out)]))
 
 
-def _canonical(rows: np.ndarray) -> np.ndarray:
+def canonical_rows(rows: np.ndarray) -> np.ndarray:
     """Rows as contiguous float64 with -0.0 as 0.0 and every NaN alike, so that equal rows
-    have equal bytes."""
+    have equal bytes (rows compare by ``tobytes``)."""
     out = np.ascontiguousarray(rows, dtype=np.float64) + 0.0
     out[np.isnan(out)] = np.nan
     return out
