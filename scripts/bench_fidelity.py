@@ -32,17 +32,18 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import cross_val_score, train_test_split
 
-from genover import BAGANSampler, CVAESampler, DDPMSampler
+from genover import BAGANSampler, CVAESampler, DDPMSampler, FlowSampler, ForestFlowSampler
 from genover.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-GENOVER = {"cvae": CVAESampler, "ddpm": DDPMSampler, "bagan": BAGANSampler}
+GENOVER = {"cvae": CVAESampler, "ddpm": DDPMSampler, "bagan": BAGANSampler, "flow": FlowSampler}
 # The configs' defaults (conf/sampler/*.yaml: draws around real rows and the confidence
 # filter), and the bare models drawing from their prior / from noise, without the filter.
 SETTINGS = {
     "cvae": {"filter_confidence": 0.25, "model": {"posterior_share": 1.0}},
     "ddpm": {"filter_confidence": 0.25, "model": {"anchor_share": 1.0, "anchor_noise": 0.5}},
     "bagan": {},
+    "flow": {},  # its config defaults: draws from noise, no filter
     "cvae_prior": {},
     "ddpm_noise": {},
 }
@@ -102,6 +103,24 @@ def fit_genover(name, train: pd.DataFrame, cat_cols, epochs, seed):
     return synth, seconds, round(passes, 1), sampler.outcome_.get("stop_reason")
 
 
+def fit_forest_flow(name, train: pd.DataFrame, cat_cols, epochs, seed):
+    """ForestFlow at its config defaults (``epochs`` does not apply): as many new rows of each
+    class as it has, each class drawn by its own model."""
+    X, y = train.drop(columns="class"), train["class"].astype(str).to_numpy()
+    labels, counts = np.unique(y, return_counts=True)
+    sampler = ForestFlowSampler(
+        random_state=seed,
+        categorical_features=cat_cols or None,
+        sampling_strategy={label: 2 * int(n) for label, n in zip(labels, counts, strict=True)},
+    )
+    start = time.perf_counter()
+    Xr, yr = sampler.fit_resample(X, y)
+    seconds = time.perf_counter() - start
+    synth = Xr.iloc[len(X) :].reset_index(drop=True)
+    synth["class"] = yr[len(X) :]
+    return synth, seconds, None, "n/a"
+
+
 def fit_ctgan(name, train: pd.DataFrame, cat_cols, epochs, seed):
     import torch
     from ctgan import CTGAN, TVAE
@@ -146,7 +165,11 @@ def evaluate(dataset_name: str, methods: list[str], epochs: int, seed: int) -> l
 
     rows = [{"dataset": dataset_name, "method": "real (TRTR)", "tstr_ap": tstr(train)}]
     for name in methods:
-        fit = fit_genover if name in SETTINGS else fit_ctgan
+        fit = (
+            fit_forest_flow
+            if name == "forest_flow"
+            else (fit_genover if name in SETTINGS else fit_ctgan)
+        )
         synth, seconds, used_epochs, stop = fit(name, train, cat_cols, epochs, seed)
         synth = restore_types(synth, train)
         both = pd.concat([train[feat_cols], synth[feat_cols]], ignore_index=True)
@@ -181,7 +204,10 @@ def main() -> None:
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["cvae", "cvae_prior", "ddpm", "ddpm_noise", "bagan", "tvae", "ctgan"],
+        default=[
+            *("cvae", "cvae_prior", "ddpm", "ddpm_noise", "bagan", "flow", "forest_flow"),
+            *("tvae", "ctgan"),
+        ],
     )
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)

@@ -69,8 +69,12 @@ def fast_sampler_overrides(sampler: str) -> tuple[str, ...]:
     model = node.get("model") or {}
     if "steps" in model:  # the DDPM: an int width, few diffusion steps
         out += ["sampler.model.hidden=16", "sampler.model.steps=10", "sampler.model.sample_steps=5"]
+    elif "sample_steps" in model:  # the flow: an int width, few ODE steps
+        out += ["sampler.model.hidden=16", "sampler.model.sample_steps=4"]
     if "ae_steps" in model:
         out.append("sampler.model.ae_steps=4")
+    if "n_t" in node:  # forest_flow: a tiny booster, few noise levels and duplicates
+        out += ["sampler.n_t=3", "sampler.duplicate_K=2", "sampler.n_estimators=5"]
     if node.get("finetune"):
         out.append("sampler.finetune.steps=2")
     if "candidates" in node:

@@ -131,6 +131,8 @@ DEV = (
     "ecoli1 glass1 pima yeast3 vehicle0 wisconsin haberman new_thyroid1 yeast4 abalone9-18"
 ).split()
 SCARCITY_SAMPLERS = "none,random_over,rose,smote,polyfit_star,prowsyn,cvae,ddpm,bagan,vaegan,arae"
+# generators explored on dev before any confirm run
+DEV_ONLY_SAMPLERS = "flow,forest_flow"
 
 
 def _swept(compose_cfg, experiment: str) -> dict[str, list[str]]:
@@ -140,15 +142,18 @@ def _swept(compose_cfg, experiment: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    ("experiment", "suite"), [("scarcity_confirm", CONFIRM), ("scarcity_dev", DEV)]
+    ("experiment", "suite", "extra"),
+    [("scarcity_confirm", CONFIRM, ""), ("scarcity_dev", DEV, DEV_ONLY_SAMPLERS)],
 )
-def test_scarcity_suites_sweep_their_datasets_caps_and_samplers(compose_cfg, experiment, suite):
+def test_scarcity_suites_sweep_their_datasets_caps_and_samplers(
+    compose_cfg, experiment, suite, extra
+):
     from genover.data.keel import resolve_keel_name
 
     swept = _swept(compose_cfg, experiment)
     assert swept["data"] == [f"keel:{name}" for name in suite]
     assert swept["minority_cap"] == ["10", "20", "50", "null"]
-    assert swept["sampler"] == SCARCITY_SAMPLERS.split(",")
+    assert swept["sampler"] == SCARCITY_SAMPLERS.split(",") + (extra.split(",") if extra else [])
     for name in suite:
         resolve_keel_name(name)  # a shipped KEEL dataset
     # the scarcity experiment underneath: one sampler fit feeds these classifiers

@@ -279,3 +279,15 @@ def test_generators_see_the_rows_as_given_and_scaling_comes_after(compose_cfg, m
     np.testing.assert_allclose(X[:, numeric.sum() :], data.X[train][:, ~numeric])
     assert list(categorical) == [int(numeric.sum())]
     assert result["methods"]["cvae"]["generation"]["mean_synthetic_rows"] > 0
+
+
+def test_heldout_copy_share_counts_the_test_folds_minority_rows_seen_in_training():
+    from genover.data.dataset import Column, Dataset
+    from genover.experiment.crossval import heldout_copy_share
+
+    # class 1 is the minority. Training rows (0,), (1,); the test fold holds minority rows
+    # (1,) (seen) and (2,) (new), and a majority row (0,) that is seen but not counted.
+    X = np.array([[0.0], [1.0], [0.0], [1.0], [2.0], [0.0], [0.0]])
+    y = np.array([0, 1, 0, 1, 1, 0, 0])
+    data = Dataset("toy", X, y, (Column("a", "numeric"),), ("no", "yes"))
+    assert heldout_copy_share(data, X[[0, 1]], np.array([2, 3, 4])) == 1 / 2

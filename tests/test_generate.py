@@ -157,7 +157,17 @@ def test_exact_counts_even_when_the_config_has_an_amount_grid(
 
 # -- every output row is mapped to its origin (issue 18) ---------------------------------------
 
-CATEGORY_AWARE = ("smote_nc", "cvae", "ddpm", "bagan", "vaegan", "arae", "auto")
+CATEGORY_AWARE = (
+    "smote_nc",
+    "cvae",
+    "ddpm",
+    "flow",
+    "forest_flow",
+    "bagan",
+    "vaegan",
+    "arae",
+    "auto",
+)
 
 
 def _mixed_frame(categorical: bool) -> pd.DataFrame:

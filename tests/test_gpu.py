@@ -18,6 +18,7 @@ from genover import (
     BAGANSampler,
     CVAESampler,
     DDPMSampler,
+    FlowSampler,
     TorchADASYN,
     TorchBorderlineSMOTE,
     TorchSMOTE,
@@ -35,6 +36,7 @@ PRECISIONS = ["bf16-mixed", "32-true"]
 GENERATORS = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
+    FlowSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "sample_steps": 4, "coupling": "ot"},
     BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_steps": 20},
     VAEGANSampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     ARAESampler: {"hidden": [32], "code_dim": 4, "class_dim": 4},

@@ -109,6 +109,10 @@ def test_closeness_of_the_synthetic_rows_is_recorded_per_fold(compose_cfg, tmp_p
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     outcome = metrics["methods"]["smote"]["fold_outcomes"][0]
     assert outcome["synthetic.exact_copy_share"] == 0.0
+    # the real-row bar: held-out minority rows seen in training, the same fold for every method
+    bar = folds.reset_index().pivot_table("real.exact_copy_share", "fold", "method")
+    assert bar.notna().all().all() and (bar.nunique(axis=1) == 1).all()
+    assert outcome["real.exact_copy_share"] == bar.loc[0, "smote"]
 
 
 def test_threshold_tuning_fits_the_sampler_once_more_per_fold(compose_cfg, tmp_path, monkeypatch):

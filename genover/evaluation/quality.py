@@ -150,6 +150,25 @@ def closeness(
     }
 
 
+def real_copy_share(train: np.ndarray, held_out: np.ndarray) -> float:
+    """The share of the ``held_out`` rows equal to some row of ``train`` (nan if none are
+    held out): how often real rows repeat across a split, the bar a generator's
+    ``exact_copy_share`` is read against (on all-categorical tables real rows repeat too).
+    Missing values compare equal to each other."""
+    if not len(held_out):
+        return float("nan")
+    seen = {row.tobytes() for row in canonical_rows(train)}
+    return float(np.mean([row.tobytes() in seen for row in canonical_rows(held_out)]))
+
+
+def canonical_rows(rows: np.ndarray) -> np.ndarray:
+    """Rows as contiguous float64 with -0.0 as 0.0 and every NaN alike, so that equal rows
+    have equal bytes (rows compare by ``tobytes``)."""
+    out = np.ascontiguousarray(rows, dtype=np.float64) + 0.0
+    out[np.isnan(out)] = np.nan
+    return out
+
+
 def other_class_share(
     neighbours: NearestNeighbors, y_real: np.ndarray, rows: np.ndarray, label
 ) -> np.ndarray:

@@ -351,7 +351,8 @@ def versus_per_classifier(
 
 
 def generator_methods(samplers: dict[str, str]) -> list[str]:
-    """The methods whose sampler is one of genover's generators (a GenerativeOverSampler)."""
+    """The methods whose sampler is one of genover's generators: a GenerativeOverSampler, or
+    a wrapped generative model that says so (``generative = True``, e.g. ForestFlow)."""
     from hydra.utils import get_class
 
     from genover.samplers.generative import GenerativeOverSampler
@@ -362,7 +363,9 @@ def generator_methods(samplers: dict[str, str]) -> list[str]:
             cls = get_class(target)
         except (ImportError, ValueError):
             continue
-        if isinstance(cls, type) and issubclass(cls, GenerativeOverSampler):
+        if isinstance(cls, type) and (
+            issubclass(cls, GenerativeOverSampler) or getattr(cls, "generative", False)
+        ):
             out.append(name)
     return out
 

@@ -25,6 +25,9 @@ from genover.evaluation.stats import bootstrap_mean_ci, compare_to_baseline
 # Classical peers in the comparison, by their conf/sampler names.
 CLASSICAL_PEERS = ("none", "random_over", "rose", "smote")
 CLOSENESS = ("closest_record_ratio", "exact_copy_share", "other_class_share")
+#: The fold field of the real-row bar: the share of held-out real minority rows equal to
+#: some training row of the fold (written by genover's experiment).
+REAL_COPY_FIELD = "real.exact_copy_share"
 ALL_ROWS = "all"
 
 
@@ -133,7 +136,13 @@ def compare_cap(
                 "p_best_peer_holm": float(p_peer.get(method, np.nan)),
                 **{
                     k: float(near[k]) if k in near else np.nan
-                    for k in (*CLOSENESS, "detection_auc", "synthetic_rows", "share_without")
+                    for k in (
+                        *CLOSENESS,
+                        "real_copy_share",
+                        "detection_auc",
+                        "synthetic_rows",
+                        "share_without",
+                    )
                 },
             }
         )
@@ -195,6 +204,9 @@ def scarcity_curve(
         else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["cap", "method"]))
     )
     closeness = closeness.join(generation_by_cap(folds), how="outer")
+    if REAL_COPY_FIELD in folds.columns:
+        real = folds.groupby(["cap", "method"])[REAL_COPY_FIELD].mean()
+        closeness = closeness.join(real.rename("real_copy_share"), how="outer")
     if quality is not None and "two_sample_auc" in getattr(quality, "columns", []):
         detection = quality.groupby(["cap", "method"])["two_sample_auc"].mean()
         closeness = closeness.join(detection.rename("detection_auc"), how="outer")
@@ -308,8 +320,9 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
             "",
             f"| method | mean {metric} | vs none [95% CI] | p (Holm) | vs best peer [95% CI] "
             "| p (Holm) | synthetic rows/fold | folds without | closest-record ratio "
-            "| exact copies | nearest real row of another class | detection AUC |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| exact copies | held-out real rows seen in training | nearest real row of another "
+            "class | detection AUC |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for _, r in comp.rows.iterrows():
 
@@ -321,7 +334,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
                 f"{num(r['p_none_holm'], '.3g')} | {_ci(r, 'vs_best_peer')} | "
                 f"{num(r['p_best_peer_holm'], '.3g')} | {num(r['synthetic_rows'], '.0f')} | "
                 f"{num(r['share_without'], '.0%')} | {num(r['closest_record_ratio'], '.2f')} | "
-                f"{num(r['exact_copy_share'], '.1%')} | {num(r['other_class_share'], '.1%')} | "
+                f"{num(r['exact_copy_share'], '.1%')} | {num(r['real_copy_share'], '.1%')} | "
+                f"{num(r['other_class_share'], '.1%')} | "
                 f"{num(r['detection_auc'], '.2f')} |"
             )
     return lines

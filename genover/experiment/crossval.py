@@ -22,7 +22,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from genover.data import Dataset
 from genover.evaluation.metrics import align_proba, score_probabilities
-from genover.evaluation.quality import closeness, fold_quality
+from genover.evaluation.quality import closeness, fold_quality, real_copy_share
 from genover.evaluation.rundir import summarise, write_run_outputs
 from genover.experiment.config import (
     Method,
@@ -38,6 +38,8 @@ from genover.experiment.threshold import tuned_thresholds
 from genover.progress import FoldProgress
 
 log = logging.getLogger(__name__)
+#: The fold field of the real-row copy share (see ``heldout_copy_share``).
+REAL_COPY_SHARE = "real.exact_copy_share"
 
 
 @dataclass
@@ -158,6 +160,7 @@ def score_fold(
     minority_train = int(np.sum(dataset.y[train] == dataset.minority_class))
     view = synthetic_rows(*next(iter(fitted.values())), X_fit)
     near = {f"synthetic.{k}": v for k, v in closeness(*view).items()} if view else {}
+    near[REAL_COPY_SHARE] = heldout_copy_share(dataset, X_fit, test)
     out = FoldScores([], [])
     for position, (name, (pipe, capture)) in enumerate(fitted.items()):
         proba = align_proba(pipe.predict_proba(dataset.X[test]), pipe.classes_, dataset.n_classes)
@@ -194,6 +197,13 @@ def score_fold(
             out.quality = fold_quality(*view, seed=seed)
             out.view = view if cfg.evaluation.plots else None
     return out
+
+
+def heldout_copy_share(dataset: Dataset, X_fit: np.ndarray, test: np.ndarray) -> float:
+    """The share of the test fold's minority rows equal to some training row of the fold
+    (the real-row bar beside ``synthetic.exact_copy_share``)."""
+    minority = np.isin(dataset.y[test], dataset.minority_classes)
+    return real_copy_share(X_fit, dataset.X[test][minority])
 
 
 def fold_splits(dataset: Dataset, cfg: DictConfig) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -6,6 +6,7 @@ from genover.models.base import TabularGenerator
 from genover.models.components.mixed import TabularLayout
 from genover.models.cvae import CVAE
 from genover.models.ddpm import DDPM
+from genover.models.flow import FlowMatching
 from genover.models.vaegan import VAEGAN
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "CVAE",
     "TabularAutoencoder",
     "DDPM",
+    "FlowMatching",
     "TabularGenerator",
     "TabularLayout",
     "VAEGAN",

@@ -24,6 +24,24 @@ def anchor_index(y: torch.Tensor, classes, lever: str) -> dict[int, torch.Tensor
     return out
 
 
+def drop_labels(y: torch.Tensor, p_uncond: float, null: int) -> torch.Tensor:
+    """``y`` with each label replaced by the "no label" token ``null`` with probability
+    ``p_uncond``: training an unconditional model alongside for classifier-free guidance."""
+    if p_uncond <= 0:
+        return y
+    drop = torch.rand(y.shape, device=y.device) < p_uncond
+    return torch.where(drop, torch.full_like(y, null), y)
+
+
+def guided(net, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, w: float, null: int):
+    """Classifier-free guidance (Ho & Salimans 2022): ``(1 + w) net(x, t, y) - w net(x, t,
+    null)``, and the conditional output ``net(x, t, y)`` it started from."""
+    out = net(x, t, y)
+    if w == 0:
+        return out, out
+    return (1 + w) * out - w * net(x, t, torch.full_like(y, null)), out
+
+
 class TabularGenerator(TabularModule):
     """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
 
@@ -66,3 +84,70 @@ class TabularGenerator(TabularModule):
     ) -> torch.Tensor:
         """``n`` encoded rows of class ``y`` (an int or a tensor of ``n`` labels)."""
         raise NotImplementedError
+
+
+class RowAnchors:
+    """Mixin for the generators that move a row from noise to data (the DDPM, the flow): an
+    ``anchor_share`` of the draws start instead from a real training row of the class, partly
+    noised, and each draw names its row (``sample_with_anchors``).
+
+    The subclass implements ``_from_noise(noise, labels, generator)`` (the full path) and
+    ``_from_anchors(rows, noise, labels, generator)`` (the partial path from real rows, with
+    the noise drawn for them); categorical blocks of either are snapped to one-hot. Call
+    :meth:`_init_anchors` in ``__init__``.
+    """
+
+    def _init_anchors(self) -> None:
+        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._anchored = False  # set by fit_anchors: from then on every draw class needs them
+
+    @torch.no_grad()
+    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
+        """Keep the real training rows of ``classes`` (every class if None), with their
+        indices into ``x``, for anchored draws."""
+        self._anchors = {}
+        self._anchored = self.hparams.get("anchor_share", 0.0) > 0
+        if not self._anchored:
+            return
+        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
+        for c, index in anchor_index(y, classes, "anchor_share").items():
+            self._anchors[int(c)] = (x[index], index)
+
+    @torch.no_grad()
+    def sample(self, n, y, generator=None):
+        return self.sample_with_anchors(n, y, generator)[0]
+
+    @torch.no_grad()
+    def sample_with_anchors(self, n, y, generator=None):
+        labels = self.labels(n, y)
+        noise = torch.randn((len(labels), self.layout.dim), generator=generator, device=self.device)
+        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
+        share = float(self.hparams.get("anchor_share", 0.0))
+        if not (share > 0 and self._anchored):
+            return self.layout.snap_categories(self._from_noise(noise, labels, generator)), anchors
+        use = torch.rand(len(labels), generator=generator, device=self.device) < share
+        out = torch.empty_like(noise)
+        if (~use).any():
+            out[~use] = self._from_noise(noise[~use], labels[~use], generator)
+        if use.any():
+            rows, anchors[use] = self._pick_anchors(labels[use], generator)
+            out[use] = self._from_anchors(rows, noise[use], labels[use], generator)
+        return self.layout.snap_categories(out), anchors
+
+    def _pick_anchors(self, labels: torch.Tensor, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A real row of each label's class, drawn at random, and its index."""
+        x0 = torch.empty((len(labels), self.layout.dim), device=self.device)
+        anchors = torch.empty(len(labels), dtype=torch.long, device=self.device)
+        for c in labels.unique().tolist():
+            if int(c) not in self._anchors:
+                raise ValueError(
+                    f"class {c} has no anchors: they are kept for the classes the sampler "
+                    f"over-samples ({sorted(self._anchors)}); sample one of those, or set "
+                    "model.anchor_share=0 to draw from noise."
+                )
+            rows = torch.nonzero(labels == c).flatten()
+            pool, index = self._anchors[int(c)]
+            pool, index = pool.to(self.device), index.to(self.device)  # if moved after the fit
+            pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
+            x0[rows], anchors[rows] = pool[pick], index[pick]
+        return x0, anchors

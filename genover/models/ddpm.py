@@ -12,14 +12,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import TabularGenerator, anchor_index
+from genover.models.base import RowAnchors, TabularGenerator, drop_labels, guided
 from genover.models.components.denoiser import MLPDenoiser
 from genover.models.components.diffusion import GaussianDiffusion
 from genover.models.components.mixed import TabularLayout
 from genover.models.components.schedules import make_schedule
 
 
-class DDPM(TabularGenerator):
+class DDPM(RowAnchors, TabularGenerator):
     """Class-conditional Gaussian diffusion over encoded rows.
 
     ``steps`` is the chain length; ``sample_steps`` < ``steps`` samples with DDIM (``eta``
@@ -67,20 +67,14 @@ class DDPM(TabularGenerator):
                 f"{anchor_noise} (the noise share 1 - abar of the noised anchor) in (0, 1)."
             )
         self.save_hyperparameters(ignore=["layout"])
-        self._anchors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-        self._anchored = False  # set by fit_anchors: from then on every draw class needs them
+        self._init_anchors()
         self.denoiser = MLPDenoiser(layout.dim, num_classes, hidden, depth, time_dim, dropout)
         self.diffusion = GaussianDiffusion(make_schedule(schedule, steps))
 
-    def _drop_labels(self, y: torch.Tensor) -> torch.Tensor:
-        if self.hparams.p_uncond <= 0:
-            return y
-        drop = torch.rand(y.shape, device=y.device) < self.hparams.p_uncond
-        return torch.where(drop, torch.full_like(y, self.num_classes), y)
-
     def training_step(self, batch, batch_idx):
         x, y = batch
-        loss = self.diffusion.p_losses(self.denoiser, x, self._drop_labels(y))
+        y = drop_labels(y, self.hparams.p_uncond, self.num_classes)
+        loss = self.diffusion.p_losses(self.denoiser, x, y)
         self.log_epoch_means({"train/loss": loss}, x.shape[0])
         return loss
 
@@ -133,11 +127,7 @@ class DDPM(TabularGenerator):
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = float(self.hparams.guidance)
         c = float(self.hparams.get("contrast", 0.0))
-        eps = self.denoiser(x, t, y)
-        out = eps
-        if w != 0:
-            uncond = self.denoiser(x, t, torch.full_like(y, self.num_classes))
-            out = (1 + w) * eps - w * uncond
+        out, eps = guided(self.denoiser, x, t, y, w, self.num_classes)
         if c != 0 and self.num_classes > 1:
             others = [
                 self.denoiser(x, t, (y + k) % self.num_classes) for k in range(1, self.num_classes)
@@ -145,78 +135,25 @@ class DDPM(TabularGenerator):
             out = out + c * (eps - torch.stack(others).mean(dim=0))
         return out
 
-    @torch.no_grad()
-    def fit_anchors(self, x: torch.Tensor, y: torch.Tensor, classes=None) -> None:
-        """Keep the real training rows of ``classes`` (every class if None), with their
-        indices into ``x``, for anchored draws."""
-        self._anchors = {}
-        self._anchored = self.hparams.get("anchor_share", 0.0) > 0
-        if not self._anchored:
-            return
-        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
-        for c, index in anchor_index(y, classes, "anchor_share").items():
-            self._anchors[int(c)] = (x[index], index)
-
     def anchor_timestep(self) -> int:
         """The first timestep whose noise share 1 - abar_t reaches ``anchor_noise``."""
         abar = self.diffusion.alphas_cumprod
         reached = torch.nonzero(1 - abar >= float(self.hparams.anchor_noise) - 1e-12).flatten()
         return int(reached[0]) if len(reached) else len(abar) - 1
 
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        return self.sample_with_anchors(n, y, generator)[0]
-
-    @torch.no_grad()
-    def sample_with_anchors(self, n, y, generator=None):
-        labels = self.labels(n, y)
-        x_T = torch.randn((len(labels), self.layout.dim), generator=generator, device=self.device)
-        anchors = torch.full((len(labels),), -1, dtype=torch.long, device=self.device)
-        share = float(self.hparams.get("anchor_share", 0.0))
-        if share > 0 and self._anchored:
-            use = torch.rand(len(labels), generator=generator, device=self.device) < share
-            out = torch.empty_like(x_T)
-            if (~use).any():
-                out[~use] = self._denoise(x_T[~use], labels[~use], generator)
-            if use.any():
-                out[use], anchors[use] = self._anchored_draws(x_T[use], labels[use], generator)
-            return self._argmax_categoricals(out), anchors
-        return self._argmax_categoricals(self._denoise(x_T, labels, generator)), anchors
-
-    def _anchored_draws(self, noise, labels, generator):
-        """Real rows of each label noised to ``anchor_noise`` and denoised (SDEdit), and the
-        index of each draw's real row."""
-        x0 = torch.empty_like(noise)
-        anchors = torch.empty(len(labels), dtype=torch.long, device=self.device)
-        for c in labels.unique().tolist():
-            if int(c) not in self._anchors:
-                raise ValueError(
-                    f"class {c} has no anchors: they are kept for the classes the sampler "
-                    f"over-samples ({sorted(self._anchors)}); sample one of those, or set "
-                    "model.anchor_share=0 to draw from noise."
-                )
-            rows = torch.nonzero(labels == c).flatten()
-            pool, index = self._anchors[int(c)]
-            pool, index = pool.to(self.device), index.to(self.device)  # if moved after the fit
-            pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
-            x0[rows], anchors[rows] = pool[pick], index[pick]
+    def _from_anchors(self, x0, noise, labels, generator):
+        """Real rows ``x0`` noised to ``anchor_noise`` and denoised back (SDEdit)."""
         start = self.anchor_timestep()
         t = torch.full((len(labels),), start, device=self.device, dtype=torch.long)
         x_start = self.diffusion.q_sample(x0, t, noise)
         sample_steps = max(1, round(self.hparams.sample_steps * (start + 1) / self.hparams.steps))
-        x = self.diffusion.ddim_sample(
+        return self.diffusion.ddim_sample(
             self._eps, x_start, labels, generator, sample_steps, self.hparams.eta, start=start
         )
-        return x, anchors
 
-    def _denoise(self, x_T, labels, generator):
+    def _from_noise(self, x_T, labels, generator):
         if self.hparams.sample_steps < self.hparams.steps:
             return self.diffusion.ddim_sample(
                 self._eps, x_T, labels, generator, self.hparams.sample_steps, self.hparams.eta
             )
         return self.diffusion.p_sample_loop(self._eps, x_T, labels, generator)
-
-    def _argmax_categoricals(self, x: torch.Tensor) -> torch.Tensor:
-        numeric, blocks = self.layout.split(x)
-        parts = [numeric] + [F.one_hot(b.argmax(dim=1), b.shape[1]).to(x.dtype) for b in blocks]
-        return torch.cat(parts, dim=1)

@@ -2,12 +2,14 @@
 
 from genover.samplers.auto import AutoSampler
 from genover.samplers.classical import ADASYN, SMOTE, SMOTENC, BorderlineSMOTE
+from genover.samplers.forest_flow import ForestFlowSampler
 from genover.samplers.generative import GenerativeOverSampler
 from genover.samplers.generator_samplers import (
     ARAESampler,
     BAGANSampler,
     CVAESampler,
     DDPMSampler,
+    FlowSampler,
     VAEGANSampler,
 )
 from genover.samplers.smote_variants import SmoteVariants
@@ -21,6 +23,8 @@ __all__ = [
     "BorderlineSMOTE",
     "CVAESampler",
     "DDPMSampler",
+    "FlowSampler",
+    "ForestFlowSampler",
     "GenerativeOverSampler",
     "SMOTE",
     "SMOTENC",

@@ -48,6 +48,7 @@ from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularLayout
 from genover.models.diagnostics import SampleDiagnostics
 from genover.models.encoding import ModelEncoder
+from genover.samplers.copies import CopyRejection
 from genover.samplers.curation import LearningDynamicsFilter
 from genover.samplers.filtering import ConfidenceFilter, NeighbourFilter
 from genover.training import (
@@ -120,6 +121,10 @@ class GenerativeOverSampler(BaseOverSampler):
         the class's own validation loss keeps the best weights, and the fine-tuned weights
         are kept only if they beat the start on it (``finetune_kept``). Missing keys take
         the defaults ``FINETUNE_DEFAULTS``.
+    reject_copies: if True, drawn rows equal to a training row (after decoding: categories,
+        rounded integers) are redrawn, at most 10 rounds
+        (:class:`genover.samplers.copies.CopyRejection`); ``copies_redrawn`` and
+        ``copies_left`` record it.
 
     After ``fit_resample``, ``outcome_`` holds what the fit decided and did: rows generated
     per class, the amount and every grid score, the filter's acceptance rate and whether it
@@ -156,6 +161,7 @@ class GenerativeOverSampler(BaseOverSampler):
             HasMethods(["fit", "predict_proba"]),
         ],
         "finetune": [dict, None],
+        "reject_copies": ["boolean"],
     }
 
     def __init__(
@@ -178,6 +184,7 @@ class GenerativeOverSampler(BaseOverSampler):
         amount_grid=None,
         amount_model=None,
         finetune=None,
+        reject_copies=False,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
@@ -196,6 +203,7 @@ class GenerativeOverSampler(BaseOverSampler):
         self.amount_grid = amount_grid
         self.amount_model = amount_model
         self.finetune = finetune
+        self.reject_copies = reject_copies
 
     @classmethod
     def model_defaults(cls) -> dict:
@@ -380,6 +388,9 @@ class GenerativeOverSampler(BaseOverSampler):
         self.codec_, self.encoder_, self._draw_seed = codec, encoder, seed + 1
         self._sample_generator = None
         self.filter_ = self._make_filter(seed)
+        self.copy_check_ = (
+            CopyRejection(encoder.inverse_transform, codes[~held]) if self.reject_copies else None
+        )
         if self.filter_ is not None:
             self.filter_.fit(data.x_all.numpy(), data.y_all.numpy())
         self.amount_scores_, self.amount_tied_ = {}, False
@@ -388,6 +399,8 @@ class GenerativeOverSampler(BaseOverSampler):
             self.amount_ = self._select_amount(data, x[held], y_idx[held])
         if self.filter_ is not None:
             self.filter_.reset_counts()
+        if self.copy_check_ is not None:
+            self.copy_check_.reset_counts()
         drawn = time.perf_counter()
         new_X, new_y = self._draw_all()
         self.sample_seconds_ = time.perf_counter() - drawn
@@ -420,6 +433,8 @@ class GenerativeOverSampler(BaseOverSampler):
                 out[f"amount_score[{fraction:g}]"] = score
         if self.filter_ is not None:
             out.update(self.filter_.outcome())
+        if self.copy_check_ is not None:
+            out.update(self.copy_check_.outcome())
         out.update(self.train_result_.outcome())
         out.update(self._finetune_outcome())
         out.update(self._extra_outcome())
@@ -490,6 +505,8 @@ class GenerativeOverSampler(BaseOverSampler):
                 anchors.append(at.cpu().numpy())
             return np.vstack(chunks), np.concatenate(anchors)
 
+        if self.copy_check_ is not None:
+            draw = self.copy_check_.wrap(draw)
         return draw(n)[0] if self.filter_ is None else self.filter_.select(draw, n, index)
 
     def _draw_codes(self, n: int, label, generator: torch.Generator) -> np.ndarray:

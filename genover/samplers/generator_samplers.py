@@ -11,6 +11,7 @@ from genover.models import (
     CVAE,
     DDPM,
     VAEGAN,
+    FlowMatching,
     TabularAutoencoder,
     fit_class_gaussians,
 )
@@ -35,6 +36,19 @@ class DDPMSampler(GenerativeOverSampler):
     """Over-sampling with a class-conditional DDPM (:class:`genover.models.DDPM`)."""
 
     module_class = DDPM
+
+
+class FlowSampler(GenerativeOverSampler):
+    """Over-sampling with class-conditional flow matching (:class:`genover.models.FlowMatching`).
+
+    ``model`` keys: ``hidden``, ``depth``, ``time_dim``, ``dropout`` (the velocity network),
+    ``coupling`` ("independent" or "ot"), ``sample_steps`` and ``solver`` (the ODE),
+    ``p_uncond`` and ``guidance`` (classifier-free guidance), ``anchor_share`` and
+    ``anchor_noise`` (draws started from a real row, as the DDPM's). The confidence filter
+    and the other sampler settings work as for every generator.
+    """
+
+    module_class = FlowMatching
 
 
 class VAEGANSampler(GenerativeOverSampler):

@@ -13,6 +13,7 @@ from genover.evaluation.quality import (
     copy_rates,
     majority_neighbour_rate,
     prdc,
+    real_copy_share,
     sample_quality,
 )
 
@@ -151,6 +152,19 @@ def test_closeness_by_hand_on_a_line():
     assert got == pytest.approx(
         {"closest_record_ratio": 0.2505, "exact_copy_share": 1 / 4, "other_class_share": 1 / 4}
     )
+
+
+def test_real_copy_share_by_hand():
+    # Training rows (all classes): (0, 1), (1, 0), (-0.0, NaN). Held-out rows:
+    #   (0, 1)     equal to a training row                     -> a repeat
+    #   (1, 1)     every value seen, but not in one row         -> new
+    #   (0.0, NaN) equal to (-0.0, NaN): -0 is 0, missing alike -> a repeat
+    #   (1, 0.5)   new
+    train = np.array([[0.0, 1.0], [1.0, 0.0], [-0.0, np.nan]])
+    held_out = np.array([[0.0, 1.0], [1.0, 1.0], [0.0, np.nan], [1.0, 0.5]])
+    assert real_copy_share(train, held_out) == 2 / 4
+    assert real_copy_share(train, np.array([[1, 0]])) == 1.0  # integer input compares by value
+    assert np.isnan(real_copy_share(train, held_out[:0]))
 
 
 def test_closeness_by_hand_in_the_plane_is_euclidean():

@@ -302,3 +302,15 @@ def test_per_classifier_table_flags_a_classifier_the_method_loses_on(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "Significantly worse (Holm p < 0.05): gen on rf." in text
     assert pd.read_csv(tmp_path / "per_classifier.csv")["worse"].tolist() == [False, True]
+
+
+def test_generator_methods_are_genovers_generators_and_wrapped_generative_models():
+    from genover.evaluation.report import generator_methods
+
+    samplers = {
+        "cvae": "genover.samplers.CVAESampler",
+        "forest_flow": "genover.samplers.ForestFlowSampler",
+        "smote": "genover.samplers.SMOTE",
+        "gone": "no.such.Sampler",
+    }
+    assert generator_methods(samplers) == ["cvae", "forest_flow"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from genover.evaluation.scarcity import cap_label, cap_order, scarcity_curve
+from genover.evaluation.scarcity import cap_label, cap_order, render_scarcity, scarcity_curve
 from genover.evaluation.stats import bootstrap_mean_ci, holm
 
 DATASETS = [f"d{i}" for i in range(6)]
@@ -206,3 +206,18 @@ def test_a_mean_win_whose_interval_straddles_zero_is_no_significant_crossover():
         )
     assert curve.crossover == "all" and curve.winning_caps == ["10", "all"]
     assert curve.significant_crossover is None
+
+
+def test_the_real_row_copy_bar_stands_beside_each_methods_exact_copies():
+    folds = _folds(_cells())
+    # the held-out bar: 0.2 on fold 0 and 0.4 on fold 1 at cap 10, 0 with all rows
+    folds["real.exact_copy_share"] = np.where(folds["cap"] == "10", 0.2 + 0.2 * folds["fold"], 0)
+    folds["synthetic.exact_copy_share"] = np.where(folds["method"] == "cvae", 0.5, np.nan)
+    curve = scarcity_curve(folds, ["cvae"])
+    at_ten = next(c for c in curve.comparisons if c.cap == "10").rows.set_index("method")
+    assert at_ten["real_copy_share"].to_dict() == pytest.approx(
+        {m: 0.3 for m in ("none", "smote", "rose", "cvae")}
+    )
+    assert at_ten.loc["cvae", "exact_copy_share"] == 0.5
+    line = next(row for row in render_scarcity(curve, None) if row.startswith("| cvae"))
+    assert "| 50.0% | 30.0% |" in line  # exact copies, then the real rows' bar

@@ -14,14 +14,22 @@ from imblearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 
-from genover import ARAESampler, BAGANSampler, CVAESampler, DDPMSampler, VAEGANSampler
+from genover import (
+    ARAESampler,
+    BAGANSampler,
+    CVAESampler,
+    DDPMSampler,
+    FlowSampler,
+    VAEGANSampler,
+)
 from genover.models.diagnostics import rbf_mmd
 from genover.samplers import generative
 
-SAMPLERS = [CVAESampler, DDPMSampler, BAGANSampler, VAEGANSampler, ARAESampler]
+SAMPLERS = [CVAESampler, DDPMSampler, FlowSampler, BAGANSampler, VAEGANSampler, ARAESampler]
 SMALL_MODEL = {
     CVAESampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     DDPMSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "steps": 20, "sample_steps": 5},
+    FlowSampler: {"hidden": 32, "depth": 1, "time_dim": 16, "sample_steps": 4},
     BAGANSampler: {"hidden": [32], "latent_dim": 4, "ae_steps": 4},
     VAEGANSampler: {"hidden": [32], "latent_dim": 4, "class_dim": 4},
     ARAESampler: {"hidden": [32], "code_dim": 4, "class_dim": 4},
@@ -49,6 +57,7 @@ LEARN = {
     DDPMSampler: dict(
         model={"hidden": 64, "depth": 2, "steps": 100, "sample_steps": 20}, batch_size=64
     ),
+    FlowSampler: dict(model={"hidden": 64, "depth": 2, "sample_steps": 10}, batch_size=64),
     # BAGAN keeps its adversarial stage only if it beats the autoencoder start on validation.
     BAGANSampler: dict(
         model={"hidden": [64, 64], "latent_dim": 2, "ae_steps": 160}, val_fraction=0.15

@@ -31,6 +31,14 @@ class TabularLayout:
         blocks = list(torch.split(x[:, self.num_numeric :], list(self.cat_sizes), dim=1))
         return numeric, blocks if self.cat_sizes else []
 
+    def snap_categories(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with each categorical block replaced by the one-hot of its argmax: the
+        generators that move one-hot blocks as continuous values (the DDPM, the flow) return
+        valid categories this way."""
+        numeric, blocks = self.split(x)
+        parts = [numeric] + [F.one_hot(b.argmax(dim=1), b.shape[1]).to(x.dtype) for b in blocks]
+        return torch.cat(parts, dim=1)
+
 
 class MixedHead(nn.Module):
     """Maps hidden features to Gaussian means (with learned log-scales) and category logits."""
