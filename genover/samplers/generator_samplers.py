@@ -65,7 +65,6 @@ class ARAESampler(GenerativeOverSampler):
     module_class = ARAE
 
 
-@measured_defaults(amount_grid=(0.0, 0.25, 0.5, 1.0))
 class BAGANSampler(GenerativeOverSampler):
     """Over-sampling with BAGAN (:mod:`genover.models.bagan`).
 

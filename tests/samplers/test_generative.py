@@ -33,7 +33,7 @@ def fast(cls, **kwargs):
     kwargs.setdefault("trainer", {"max_steps": 4, "epoch_steps": 2})
     kwargs.setdefault("model", SMALL_MODEL[next(c for c in SAMPLERS if issubclass(cls, c))])
     kwargs.setdefault("random_state", 0)
-    kwargs.setdefault("amount_grid", None)  # exactly the requested rows (BAGAN selects)
+    kwargs.setdefault("amount_grid", None)  # exactly the requested rows
     return cls(**kwargs)
 
 
