@@ -43,7 +43,6 @@ class SweepRuns:
     """Fold scores of the finished runs, plus the runs that failed or have not finished."""
 
     folds: pd.DataFrame
-    samplers: dict[str, str] = field(default_factory=dict)  # method -> sampler _target_
     quality: list[dict] = field(default_factory=list)  # per job and method: sample quality
     failed: list[dict] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
@@ -160,8 +159,6 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         frames.append(folds)
         runs.finished += 1
         for name, result in methods.items():
-            if result.get("status") == "ok":
-                runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
             quality = result.get("sample_quality") or {}
             if quality:  # the job's mean over folds of each sample-quality measure
                 runs.quality.append(
@@ -229,7 +226,7 @@ def build_report(
     caps = cap_order(folds["cap"].unique())
     curve = (
         scarcity_curve(
-            folds, generator_methods(runs.samplers), metric, quality=pd.DataFrame(runs.quality)
+            folds, generator_methods(runs.folds), metric, quality=pd.DataFrame(runs.quality)
         )
         if len(caps) > 1
         else None
@@ -306,21 +303,18 @@ def versus_per_classifier(
     )
 
 
-def generator_methods(samplers: dict[str, str]) -> list[str]:
-    """The methods whose sampler is one of genover's generators (a GenerativeOverSampler)."""
-    from hydra.utils import get_class
+# A generator sampler records its training run in every fold's outcome; classical samplers and
+# AutoSampler (which records its choice instead) train nothing.
+TRAINING_OUTCOME = "sampler.stop_reason"
 
-    from genover.samplers.generative import GenerativeOverSampler
 
-    out = []
-    for name, target in samplers.items():
-        try:
-            cls = get_class(target)
-        except (ImportError, ValueError):
-            continue
-        if isinstance(cls, type) and issubclass(cls, GenerativeOverSampler):
-            out.append(name)
-    return out
+def generator_methods(folds: pd.DataFrame) -> list[str]:
+    """The methods whose folds record a generator's training run (``sampler.stop_reason``),
+    read from the jobs' recorded outcomes rather than from the sampler classes."""
+    if TRAINING_OUTCOME not in folds.columns:
+        return []
+    trained = folds.loc[folds[TRAINING_OUTCOME].notna(), "method"]
+    return sorted(set(trained.astype(str)))
 
 
 def generation_table(folds: pd.DataFrame) -> pd.DataFrame:

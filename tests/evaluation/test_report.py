@@ -302,3 +302,40 @@ def test_per_classifier_table_flags_a_classifier_the_method_loses_on(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "Significantly worse (Holm p < 0.05): gen on rf." in text
     assert pd.read_csv(tmp_path / "per_classifier.csv")["worse"].tolist() == [False, True]
+
+
+def test_generators_are_the_methods_whose_folds_record_a_training_run():
+    """The report reads which methods are generators from the jobs' outcomes: auto records a
+    choice (even when it chose a generator), classical samplers record no training."""
+    from genover.evaluation.report import generator_methods
+
+    folds = pd.DataFrame(
+        {
+            "method": ["none", "smote", "auto", "cvae", "bagan", "cvae"],
+            "sampler.auto_choice": [None, None, "cvae", None, None, None],
+            "sampler.stop_reason": [None, None, None, "budget", "early_stop", "budget"],
+        }
+    )
+    assert generator_methods(folds) == ["bagan", "cvae"]
+    assert generator_methods(folds.drop(columns="sampler.stop_reason")) == []
+
+
+def test_evaluation_imports_nothing_from_the_samplers():
+    """One direction only: samplers may use evaluation's metrics, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    import genover.evaluation
+
+    offenders = []
+    for path in Path(genover.evaluation.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("genover.samplers")]
+    assert not offenders, f"genover/evaluation imports the samplers: {offenders}"
