@@ -449,7 +449,8 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
 def write_report(
     root: Path, out: Path | None = None, metric: str = "ap", baseline: str | None = None
 ) -> Report:
-    """Write report.md, report.csv and cd_diagram.png for the sweep under ``root``."""
+    """Write report.md, report.html, report.csv and cd_diagram.png for the sweep under
+    ``root``."""
     from genover.atomic import atomic_write_text
     from genover.evaluation.plots import plot_cd_diagram
 
@@ -474,6 +475,83 @@ def write_report(
     if not report.per_classifier.empty:
         atomic_write_text(out / "per_classifier.csv", report.per_classifier.to_csv(index=False))
     atomic_write_text(out / "report.md", render_markdown(report, cd_png, scarcity_png))
+    atomic_write_text(out / "report.html", render_html(report, out, cd_png, scarcity_png))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
     atomic_write_text(out / "report.csv", csv.to_csv(index=False))
     return report
+
+
+def _scores_frame(report: Report) -> pd.DataFrame:
+    """Dataset x method cells as "mean ± std" text (the report's main table)."""
+    cells = report.summary.assign(
+        cell=[
+            f"{m:.3f} ± {0.0 if np.isnan(s) else s:.3f}"
+            for m, s in zip(report.summary["mean"], report.summary["std"], strict=True)
+        ]
+    )
+    table = cells.pivot(index="dataset", columns="label", values="cell")
+    return table.reindex(columns=list(report.ranks.index)).fillna("–").reset_index()
+
+
+def render_html(
+    report: Report, folder: Path, cd_png: str | None, scarcity_png: str | None = None
+) -> str:
+    """``report.html``: the report's figures (inlined) and tables (sortable) on one page."""
+    from genover.evaluation.html import Figure, Page, frame_table, inline_png, render_page
+
+    metric = report.metric
+    figures = [
+        Figure(caption, inline_png(folder / name), anchor)
+        for name, caption, anchor in (
+            (scarcity_png, f"Scarcity curve: mean minority {metric} against the cap", "curve"),
+            (cd_png, "Critical difference diagram (average ranks)", "cd-diagram"),
+        )
+        if name
+    ]
+    stat, p = report.friedman
+    ranks = pd.DataFrame(
+        {
+            "method": list(report.ranks.index),
+            "average rank": report.ranks.to_numpy(),
+            f"mean {metric} over datasets": [report.scores[m].mean() for m in report.ranks.index],
+        }
+    )
+    tables = [
+        frame_table(
+            _scores_frame(report),
+            f"Minority {metric} per dataset",
+            "Mean ± sample std over folds"
+            + (" and classifiers" if report.runs.shared_fit else "")
+            + (f"; minority_cap {report.cap}" if report.cap else ""),
+        ),
+        frame_table(
+            ranks,
+            "Average ranks",
+            f"Friedman chi² = {stat:.3f}, p = {p:.4g}; Nemenyi CD (alpha 0.05) = {report.cd:.3f}.",
+        ),
+    ]
+    if report.baseline and not report.versus.empty:
+        title = f"Against {report.baseline} (Wilcoxon signed-rank over datasets, Holm)"
+        tables.append(frame_table(report.versus, title))
+    if not report.per_classifier.empty:
+        tables.append(
+            frame_table(report.per_classifier, f"Against {report.baseline}, per classifier")
+        )
+    if not report.generation.empty:
+        tables.append(frame_table(report.generation, "Synthetic rows per fold"))
+    if report.scarcity is not None:
+        tables.append(frame_table(comparisons_frame(report.scarcity), "Scarcity curve, per cap"))
+    runs = report.runs
+    page = Page(
+        title=f"genover report: minority {metric.upper()}",
+        summary=(
+            f"{runs.finished} finished runs, {len(runs.failed)} failures, "
+            f"{len(runs.incomplete)} unfinished; statistics over the {report.scores.shape[0]} "
+            f"datasets on which all {report.scores.shape[1]} methods finished."
+        ),
+        figures=figures,
+        tables=tables,
+        problems=[f"{f['run']} {f['what']}: {f['error']}" for f in runs.failed]
+        + [f"unfinished: {r}" for r in runs.incomplete],
+    )
+    return render_page(page)
