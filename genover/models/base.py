@@ -66,3 +66,12 @@ class TabularGenerator(TabularModule):
     ) -> torch.Tensor:
         """``n`` encoded rows of class ``y`` (an int or a tensor of ``n`` labels)."""
         raise NotImplementedError
+
+
+class AnchoredDraws:
+    """Mixin for a generator whose draws may start from real rows: it implements
+    ``sample_with_anchors``, and ``sample`` is that without the anchors."""
+
+    @torch.no_grad()
+    def sample(self, n, y, generator=None):
+        return self.sample_with_anchors(n, y, generator)[0]

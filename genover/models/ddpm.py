@@ -12,14 +12,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import TabularGenerator, anchor_index
+from genover.models.base import AnchoredDraws, TabularGenerator, anchor_index
 from genover.models.components.denoiser import MLPDenoiser
 from genover.models.components.diffusion import GaussianDiffusion
 from genover.models.components.mixed import TabularLayout
 from genover.models.components.schedules import make_schedule
 
 
-class DDPM(TabularGenerator):
+class DDPM(AnchoredDraws, TabularGenerator):
     """Class-conditional Gaussian diffusion over encoded rows.
 
     ``steps`` is the chain length; ``sample_steps`` < ``steps`` samples with DDIM (``eta``
@@ -162,10 +162,6 @@ class DDPM(TabularGenerator):
         abar = self.diffusion.alphas_cumprod
         reached = torch.nonzero(1 - abar >= float(self.hparams.anchor_noise) - 1e-12).flatten()
         return int(reached[0]) if len(reached) else len(abar) - 1
-
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        return self.sample_with_anchors(n, y, generator)[0]
 
     @torch.no_grad()
     def sample_with_anchors(self, n, y, generator=None):

@@ -15,11 +15,8 @@ from genover.models import (
     fit_class_gaussians,
 )
 from genover.models.diagnostics import validation_mmd
-from genover.samplers.generative import (
-    GenerativeOverSampler,
-    _signature_defaults,
-    measured_defaults,
-)
+from genover.samplers.defaults import measured_defaults, signature_defaults
+from genover.samplers.generative import GenerativeOverSampler
 from genover.training import train_module
 
 
@@ -87,7 +84,7 @@ class BAGANSampler(GenerativeOverSampler):
     @classmethod
     def model_defaults(cls) -> dict:
         return {
-            **_signature_defaults(TabularAutoencoder),
+            **signature_defaults(TabularAutoencoder),
             **super().model_defaults(),
             **cls.OWN_MODEL_DEFAULTS,
         }
