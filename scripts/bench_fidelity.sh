@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fidelity against reference implementations (issue 9): genover's generators vs ctgan's TVAE
+# Fidelity against reference implementations: genover's generators vs ctgan's TVAE
 # and CTGAN. ctgan is a benchmark-only dependency: its rdt wants pandas<3, so it lives in its
 # own virtualenv (.venv-fidelity) with genover installed beside it; nothing of it reaches the
 # core install.   bash scripts/bench_fidelity.sh [extra args of bench_fidelity.py]

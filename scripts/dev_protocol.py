@@ -1,4 +1,4 @@
-"""The dev benchmark protocol (issue 9): samplers x classifiers on the 10 KEEL dev datasets.
+"""The dev benchmark protocol: samplers x classifiers on the 10 KEEL dev datasets.
 
 Every sampler is fitted once per training fold; the four classifiers (lr, knn, rf, hgb) are
 then trained on the same resampled rows, so a sampler's 4 cells share its synthetic rows and

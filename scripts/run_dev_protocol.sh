@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The dev benchmark protocol (issue 9): the 9 samplers (none, smote, borderline1, adasyn,
+# The dev benchmark protocol: the 9 samplers (none, smote, borderline1, adasyn,
 # smote-variants' polynom_fit_SMOTE_star and ProWSyn, cvae, ddpm, bagan at their config
 # defaults) x lr/knn/rf/hgb on the 10 KEEL dev datasets, stratified 5-fold x 2 repeats, in
 # three regimes: all training rows, and minority_cap=50 and 20. Two worker processes, one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The KEEL dev-suite benchmark (issue: evaluation report): every classical baseline and every
+# The KEEL dev-suite benchmark: every classical baseline and every
 # generator, 5 folds x 2 repeats, two jobs at a time, then the report.
 #   bash scripts/run_keel_dev.sh [sweep dir] [extra overrides...]
 # Threshold tuning is off here: it does not change AP and would double every generator fit.

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The minority-scarcity curve (issue 16) on both KEEL suites: none, ROS, ROSE, SMOTE,
+# The minority-scarcity curve on both KEEL suites: none, ROS, ROSE, SMOTE,
 # smote-variants' polynom_fit_SMOTE_star and ProWSyn, and genover's CVAE, DDPM and BAGAN at
 # their shipped defaults, x minority_cap 10/20/50/all rows, 5 folds, with lr, knn, rf, hgb,
 # XGBoost, LightGBM and CatBoost all fed by one sampler fit per fold. Two jobs at a time, one
 # thread each. Every job is a Hydra run; `resume=true` skips finished ones, so the script
-# can be stopped and started again (wall_times.jsonl then records each session's part).
+# can be stopped and started again (wall_times.jsonl then records each part's wall time).
 # A job in which the sampler failed makes the sweep exit 1; the report is written anyway
 # and lists it. The reports go to benchmarks/scarcity/<suite>/.
 #   bash scripts/run_scarcity.sh [suite ...]      (default: confirm dev)

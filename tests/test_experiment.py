@@ -216,6 +216,7 @@ def test_folds_without_synthetic_rows_are_visible_everywhere(compose_cfg, tmp_pa
     from genover.evaluation.report import write_report
 
     cfg = compose_cfg(
+        "sampler=cvae",
         *FAST_GENERATOR,
         "sampler.amount_grid=[0.0]",  # the selector can only choose to generate nothing
         "baselines=[smote]",
@@ -243,7 +244,9 @@ def test_folds_without_synthetic_rows_are_visible_everywhere(compose_cfg, tmp_pa
 
 
 def test_same_seed_same_fold_outcomes_with_a_generator(compose_cfg):
-    cfg = compose_cfg(*FAST_GENERATOR, "baselines=[]", "evaluation.threshold.tune=false")
+    cfg = compose_cfg(
+        "sampler=cvae", *FAST_GENERATOR, "baselines=[]", "evaluation.threshold.tune=false"
+    )
     first = run(cfg)["methods"]["cvae"]["fold_outcomes"]
     assert first == run(cfg)["methods"]["cvae"]["fold_outcomes"]
     assert [o["synthetic_rows"] for o in first] == [o["sampler.requested_rows"] for o in first]
@@ -261,6 +264,7 @@ def test_generators_see_the_rows_as_given_and_scaling_comes_after(compose_cfg, m
 
     monkeypatch.setattr(CVAESampler, "_fit_resample", spy)
     cfg = compose_cfg(
+        "sampler=cvae",
         *FAST_GENERATOR,
         "data=keel:abalone9-18",
         "folds=2",

@@ -118,9 +118,9 @@ def test_bad_output_extension(compose_cfg, tmp_path):
 def test_exact_counts_even_when_the_config_has_an_amount_grid(
     compose_cfg, claims_csv, tmp_path, caplog_info, monkeypatch
 ):
-    from genover.samplers import generative
+    from genover.samplers import amount
 
-    monkeypatch.setattr(generative, "proxy_minority_ap", lambda *a: 1.0)  # would choose 0
+    monkeypatch.setattr(amount, "proxy_minority_ap", lambda *a: 1.0)  # would choose 0
     path, _ = claims_csv
     fast = [o for o in FAST_GENERATOR if "amount_grid" not in o]
     fast.append("sampler.amount_grid=[0.0,0.25,0.5,1.0]")

@@ -12,8 +12,6 @@ cross-entropy on a class-balanced meta batch, and moves Sigma down that loss's g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -102,25 +100,16 @@ class MetaSAugNet(MLPNet):
     The head's look-ahead step uses ``lr`` as its SGD step size.
     """
 
-    def __init__(
-        self,
-        in_dim: int,
-        loss: ClassBalancedLoss,
-        hidden: Sequence[int] = (128, 64),
-        dropout: float = 0.1,
-        batch_norm: bool = False,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        isda_lambda: float = 0.5,
-        meta_lr: float = 100.0,
-    ):
-        if loss.needs_cosine_head:
+    def __init__(self, *args, isda_lambda: float = 0.5, meta_lr: float = 100.0, **kwargs):
+        """``args``, ``kwargs``: :class:`MLPNet`'s; ``isda_lambda``, ``meta_lr``: MetaSAug's."""
+        super().__init__(*args, **kwargs)
+        if self.loss.needs_cosine_head:
             raise ValueError(
                 "augment=metasaug augments a linear head's logits; cosine-margin losses "
                 "(ldam, lmcl) have none. Use ce, focal or balanced_softmax."
             )
-        super().__init__(in_dim, loss, hidden, dropout, batch_norm, lr, weight_decay)
-        self.covariance = ClassCovariance(loss.num_classes, last_width(in_dim, list(hidden)))
+        width = last_width(self.hparams.in_dim, list(self.hparams.hidden))
+        self.covariance = ClassCovariance(self.loss.num_classes, width)
         self.isda_lambda, self.meta_lr = isda_lambda, meta_lr
 
     def set_meta_rows(self, x: torch.Tensor, y: torch.Tensor) -> None:

@@ -208,7 +208,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _network(self, in_dim: int, loss: ClassBalancedLoss) -> MLPNet:
         args = (in_dim, loss, self.hidden, self.dropout, self.batch_norm, self.lr)
         if self.augment == "metasaug":
-            return MetaSAugNet(*args, self.weight_decay, self.isda_lambda, self.meta_lr)
+            return MetaSAugNet(
+                *args, self.weight_decay, isda_lambda=self.isda_lambda, meta_lr=self.meta_lr
+            )
         return MLPNet(*args, self.weight_decay)
 
     def _pretrain(self, X_train: np.ndarray, seed: int) -> None:

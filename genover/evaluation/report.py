@@ -44,7 +44,6 @@ class SweepRuns:
     """Fold scores of the finished runs, plus the runs that failed or have not finished."""
 
     folds: pd.DataFrame
-    samplers: dict[str, str] = field(default_factory=dict)  # method -> sampler _target_
     quality: list[dict] = field(default_factory=list)  # per job and method: sample quality
     failed: list[dict] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
@@ -163,8 +162,6 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         runs.finished += 1
         _note_reuse(metrics, run, _overrides(job), runs)
         for name, result in methods.items():
-            if result.get("status") == "ok":
-                runs.samplers[name] = str((result.get("sampler") or {}).get("_target_", ""))
             quality = result.get("sample_quality") or {}
             if quality:  # the job's mean over folds of each sample-quality measure
                 runs.quality.append(
@@ -273,7 +270,7 @@ def build_report(
     caps = cap_order(folds["cap"].unique())
     curve = (
         scarcity_curve(
-            folds, generator_methods(runs.samplers), metric, quality=pd.DataFrame(runs.quality)
+            folds, generator_methods(runs.folds), metric, quality=pd.DataFrame(runs.quality)
         )
         if len(caps) > 1
         else None
@@ -350,24 +347,21 @@ def versus_per_classifier(
     )
 
 
-def generator_methods(samplers: dict[str, str]) -> list[str]:
-    """The methods whose sampler is one of genover's generators: a GenerativeOverSampler, or
-    a wrapped generative model that says so (``generative = True``, e.g. ForestFlow)."""
-    from hydra.utils import get_class
+# A generator records what it trained in every fold's outcome: the Lightning generators their
+# training run (``sampler.stop_reason``), wrapped generative models their kind
+# (``sampler.generator``, e.g. ForestFlow). Classical samplers and AutoSampler (which records
+# its choice instead) train nothing.
+TRAINING_OUTCOMES = ("sampler.stop_reason", "sampler.generator")
 
-    from genover.samplers.generative import GenerativeOverSampler
 
-    out = []
-    for name, target in samplers.items():
-        try:
-            cls = get_class(target)
-        except (ImportError, ValueError):
-            continue
-        if isinstance(cls, type) and (
-            issubclass(cls, GenerativeOverSampler) or getattr(cls, "generative", False)
-        ):
-            out.append(name)
-    return out
+def generator_methods(folds: pd.DataFrame) -> list[str]:
+    """The methods whose folds record a generator's fit (``TRAINING_OUTCOMES``), read from the
+    jobs' recorded outcomes rather than from the sampler classes."""
+    recorded = [c for c in TRAINING_OUTCOMES if c in folds.columns]
+    if not recorded:
+        return []
+    trained = folds.loc[folds[recorded].notna().any(axis=1), "method"]
+    return sorted(set(trained.astype(str)))
 
 
 def generation_table(folds: pd.DataFrame) -> pd.DataFrame:
@@ -505,7 +499,8 @@ def render_markdown(report: Report, cd_png: str | None, scarcity_png: str | None
 def write_report(
     root: Path, out: Path | None = None, metric: str = "ap", baseline: str | None = None
 ) -> Report:
-    """Write report.md, report.csv and cd_diagram.png for the sweep under ``root``."""
+    """Write report.md, report.html, report.csv and cd_diagram.png for the sweep under
+    ``root``."""
     from genover.atomic import atomic_write_text
     from genover.evaluation.plots import plot_cd_diagram
 
@@ -532,6 +527,83 @@ def write_report(
     ceiling = write_ceiling(root, out, report.runs.folds, metric)  # no lines unless ceiling
     text = render_markdown(report, cd_png, scarcity_png)
     atomic_write_text(out / "report.md", text + ("\n".join(ceiling) + "\n" if ceiling else ""))
+    atomic_write_text(out / "report.html", render_html(report, out, cd_png, scarcity_png))
     csv = report.summary.rename(columns={"label": "method"}).assign(metric=metric)
     atomic_write_text(out / "report.csv", csv.to_csv(index=False))
     return report
+
+
+def _scores_frame(report: Report) -> pd.DataFrame:
+    """Dataset x method cells as "mean ± std" text (the report's main table)."""
+    cells = report.summary.assign(
+        cell=[
+            f"{m:.3f} ± {0.0 if np.isnan(s) else s:.3f}"
+            for m, s in zip(report.summary["mean"], report.summary["std"], strict=True)
+        ]
+    )
+    table = cells.pivot(index="dataset", columns="label", values="cell")
+    return table.reindex(columns=list(report.ranks.index)).fillna("–").reset_index()
+
+
+def render_html(
+    report: Report, folder: Path, cd_png: str | None, scarcity_png: str | None = None
+) -> str:
+    """``report.html``: the report's figures (inlined) and tables (sortable) on one page."""
+    from genover.evaluation.html import Figure, Page, frame_table, inline_png, render_page
+
+    metric = report.metric
+    figures = [
+        Figure(caption, inline_png(folder / name), anchor)
+        for name, caption, anchor in (
+            (scarcity_png, f"Scarcity curve: mean minority {metric} against the cap", "curve"),
+            (cd_png, "Critical difference diagram (average ranks)", "cd-diagram"),
+        )
+        if name
+    ]
+    stat, p = report.friedman
+    ranks = pd.DataFrame(
+        {
+            "method": list(report.ranks.index),
+            "average rank": report.ranks.to_numpy(),
+            f"mean {metric} over datasets": [report.scores[m].mean() for m in report.ranks.index],
+        }
+    )
+    tables = [
+        frame_table(
+            _scores_frame(report),
+            f"Minority {metric} per dataset",
+            "Mean ± sample std over folds"
+            + (" and classifiers" if report.runs.shared_fit else "")
+            + (f"; minority_cap {report.cap}" if report.cap else ""),
+        ),
+        frame_table(
+            ranks,
+            "Average ranks",
+            f"Friedman chi² = {stat:.3f}, p = {p:.4g}; Nemenyi CD (alpha 0.05) = {report.cd:.3f}.",
+        ),
+    ]
+    if report.baseline and not report.versus.empty:
+        title = f"Against {report.baseline} (Wilcoxon signed-rank over datasets, Holm)"
+        tables.append(frame_table(report.versus, title))
+    if not report.per_classifier.empty:
+        tables.append(
+            frame_table(report.per_classifier, f"Against {report.baseline}, per classifier")
+        )
+    if not report.generation.empty:
+        tables.append(frame_table(report.generation, "Synthetic rows per fold"))
+    if report.scarcity is not None:
+        tables.append(frame_table(comparisons_frame(report.scarcity), "Scarcity curve, per cap"))
+    runs = report.runs
+    page = Page(
+        title=f"genover report: minority {metric.upper()}",
+        summary=(
+            f"{runs.finished} finished runs, {len(runs.failed)} failures, "
+            f"{len(runs.incomplete)} unfinished; statistics over the {report.scores.shape[0]} "
+            f"datasets on which all {report.scores.shape[1]} methods finished."
+        ),
+        figures=figures,
+        tables=tables,
+        problems=[f"{f['run']} {f['what']}: {f['error']}" for f in runs.failed]
+        + [f"unfinished: {r}" for r in runs.incomplete],
+    )
+    return render_page(page)

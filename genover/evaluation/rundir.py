@@ -187,6 +187,9 @@ def generation_summary(outcomes: list[dict]) -> dict:
     amounts = [o["sampler.amount"] for o in outcomes if "sampler.amount" in o]
     if amounts:
         out["mean_amount"] = float(np.mean(amounts))
+    choices = [o["sampler.auto_choice"] for o in outcomes if "sampler.auto_choice" in o]
+    if choices:  # AutoSampler: how many folds each candidate was chosen in
+        out["choices"] = {str(k): int(v) for k, v in pd.Series(choices).value_counts().items()}
     return out
 
 
@@ -273,24 +276,43 @@ def write_tensorboard(log_dir: Path, payload: dict, curves: dict) -> None:
             writer.add_pr_curve(f"pr_curve/{name}", truth.astype(int), scores, 0)
 
 
+def _resamples_nothing(sampler: dict | None) -> bool:
+    """``sampler=none``: imbalanced-learn's FunctionSampler without a function."""
+    sampler = sampler or {}
+    return sampler.get("_target_") == "imblearn.FunctionSampler" and not sampler.get("func")
+
+
+def what_it_did(result: dict) -> list[str]:
+    """A method's synthetic rows per fold and, in words, what it did on the folds: a dash for
+    no resampling; for AutoSampler its choices and in how many folds."""
+    if _resamples_nothing(result.get("sampler")):
+        return ["-", "-"]
+    generated = result.get("generation") or {}
+    if not generated:
+        return ["-", "-"]
+    folds, choices = generated["folds"], generated.get("choices")
+    if choices:
+        did = "chose " + ", ".join(f"{name} in {n}/{folds} folds" for name, n in choices.items())
+    else:
+        without = generated["folds_without_synthetic_rows"]
+        did = (
+            f"generated rows in {folds - without}/{folds} folds"
+            if without
+            else f"generated rows in every fold ({folds})"
+        )
+    return [f"{generated['mean_synthetic_rows']:.0f}", did]
+
+
 def format_table(payload: dict) -> str:
-    """A compact per-method table of mean ± std, AP first."""
+    """A compact per-method table of mean ± std, AP first, and what each method did."""
     shown = ("ap", "roc_auc", "f1", "fbeta_tuned", "mcc", "gmean", "balanced_accuracy")
-    header = ["method", *shown, "synthetic/fold", "folds with none"]
+    header = ["method", *shown, "synthetic/fold", "what it did"]
     rows = []
     for name, result in payload["methods"].items():
         if result["status"] != "ok":
             rows.append([name, "failed: " + result["error"][:60]])
             continue
-        generated = result.get("generation") or {}
-        counts = (
-            [
-                f"{generated['mean_synthetic_rows']:.0f}",
-                f"{generated['folds_without_synthetic_rows']}/{generated['folds']}",
-            ]
-            if generated
-            else ["-", "-"]
-        )
+        counts = what_it_did(result)
         by = result.get("by_classifier") or {None: result["metrics"]}
         for classifier, stats in by.items():
             label = name if classifier is None else f"{name} + {classifier}"

@@ -86,7 +86,16 @@ class TabularGenerator(TabularModule):
         raise NotImplementedError
 
 
-class RowAnchors:
+class AnchoredDraws:
+    """Mixin for a generator whose draws may start from real rows: it implements
+    ``sample_with_anchors``, and ``sample`` is that without the anchors."""
+
+    @torch.no_grad()
+    def sample(self, n, y, generator=None):
+        return self.sample_with_anchors(n, y, generator)[0]
+
+
+class RowAnchors(AnchoredDraws):
     """Mixin for the generators that move a row from noise to data (the DDPM, the flow): an
     ``anchor_share`` of the draws start instead from a real training row of the class, partly
     noised, and each draw names its row (``sample_with_anchors``).
@@ -112,10 +121,6 @@ class RowAnchors:
         x, y = x.to(self.device, torch.float32), y.to(self.device, torch.long)
         for c, index in anchor_index(y, classes, "anchor_share").items():
             self._anchors[int(c)] = (x[index], index)
-
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        return self.sample_with_anchors(n, y, generator)[0]
 
     @torch.no_grad()
     def sample_with_anchors(self, n, y, generator=None):

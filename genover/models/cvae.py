@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from genover.models.base import TabularGenerator
-from genover.models.components.mixed import MixedHead, TabularLayout
-from genover.models.components.mlp import mlp
-from genover.models.posterior import PosteriorDraws
+from genover.models.components.mixed import TabularLayout
+from genover.models.posterior import ConditionalVAEParts, check_posterior_settings
 
 
-class CVAE(PosteriorDraws, TabularGenerator):
+class CVAE(ConditionalVAEParts, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with Gaussian numerics and softmax categoricals.
 
     The KL term is weighted by ``beta`` times a linear warm-up over the first
@@ -44,37 +42,14 @@ class CVAE(PosteriorDraws, TabularGenerator):
         weight_decay: float = 1e-5,
     ):
         super().__init__(layout, num_classes)
-        if not 0.0 <= posterior_share <= 1.0 or posterior_scale < 0:
-            raise ValueError(
-                f"posterior_share={posterior_share} must lie in [0, 1] and posterior_scale="
-                f"{posterior_scale} must be >= 0."
-            )
+        check_posterior_settings(posterior_share, posterior_scale)
         self.save_hyperparameters(ignore=["layout"])
-        self._init_anchors()
-        hidden = list(hidden)
-        self.class_embedding = nn.Embedding(num_classes, class_dim)
-        self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
-        self.decoder = mlp(latent_dim + class_dim, hidden[::-1], dropout=dropout)
-        self.head = MixedHead(hidden[0], layout)
-
-    def kl_weight(self) -> float:
-        warmup = max(int(self.hparams.kl_warmup_steps), 1)
-        return float(self.hparams.beta) * min(1.0, (self.global_step + 1) / warmup)
-
-    def _decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.head(self.decoder(torch.cat([z, self.class_embedding(y)], dim=1)))
-
-    def _posterior(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1)).chunk(2, dim=1)
-        return mu, logvar.clamp(-10.0, 10.0)
+        self._build_vae(layout, num_classes, hidden, latent_dim, class_dim, dropout)
 
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(reconstruction NLL, KL) averaged over the batch."""
-        mu, logvar = self._posterior(x, y)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        recon = self.head.nll(self._decode(z, y), x)
-        kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
-        return recon, kl
+        z, mu, logvar = self._code(x, y)
+        return self.head.nll(self._decode(z, y), x), self._kl(mu, logvar)
 
     def training_step(self, batch, batch_idx):
         recon, kl = self.elbo_terms(*batch)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from genover.models.base import anchor_index
+from genover.models.base import AnchoredDraws, anchor_index
 
 
-class PosteriorDraws:
+class PosteriorDraws(AnchoredDraws):
     """Mixin for a generator with an encoder ``_posterior(x, y) -> (mu, logvar)``, a decoder
     ``_decode(z, y)``, a ``head`` and hyper-parameters ``latent_dim``, ``posterior_share``
     and ``posterior_scale``: a ``posterior_share`` of the draws start from a real training
@@ -34,10 +34,6 @@ class PosteriorDraws:
             mu, logvar = self._posterior(x[index], y[index])
             self._anchors[int(c)] = (mu, (0.5 * logvar).exp(), index)
         self.train(was_training)
-
-    @torch.no_grad()
-    def sample(self, n, y, generator=None):
-        return self.sample_with_anchors(n, y, generator)[0]
 
     @torch.no_grad()
     def sample_with_anchors(self, n, y, generator=None):
@@ -73,3 +69,57 @@ class PosteriorDraws:
             z[rows] = mu[pick] + scale * sigma[pick] * z[rows]
             anchors[rows] = index.to(self.device)[pick]
         return z, anchors
+
+
+class ConditionalVAEParts(PosteriorDraws):
+    """The VAE family's shared parts (the CVAE, the VAEGAN): a class embedding, an encoder
+    q(z|x,y), a decoder p(x|z,y) with a mixed-type head, the KL warm-up, and posterior
+    draws. Call :meth:`_build_vae` in ``__init__`` after ``save_hyperparameters``."""
+
+    def _build_vae(
+        self, layout, num_classes: int, hidden, latent_dim: int, class_dim: int, dropout: float
+    ) -> None:
+        from torch import nn
+
+        from genover.models.components.mixed import MixedHead
+        from genover.models.components.mlp import mlp
+
+        self._init_anchors()
+        hidden = list(hidden)
+        self.class_embedding = nn.Embedding(num_classes, class_dim)
+        self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
+        self.decoder = mlp(latent_dim + class_dim, hidden[::-1], dropout=dropout)
+        self.head = MixedHead(hidden[0], layout)
+
+    def kl_weight(self) -> float:
+        """``beta`` times a linear warm-up over the first ``kl_warmup_steps`` steps."""
+        warmup = max(int(self.hparams.kl_warmup_steps), 1)
+        return float(self.hparams.beta) * min(1.0, (self.global_step + 1) / warmup)
+
+    def _decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.head(self.decoder(torch.cat([z, self.class_embedding(y)], dim=1)))
+
+    def _posterior(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-10.0, 10.0)
+
+    def _code(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A code z ~ q(z|x,y) (reparameterised), with the posterior's mean and log-variance."""
+        mu, logvar = self._posterior(x, y)
+        return mu + torch.randn_like(mu) * (0.5 * logvar).exp(), mu, logvar
+
+    @staticmethod
+    def _kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x,y) || N(0, I)) averaged over the batch."""
+        return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
+
+
+def check_posterior_settings(posterior_share: float, posterior_scale: float) -> None:
+    """Reject posterior-draw settings that cannot sample, naming the fix."""
+    if not 0.0 <= posterior_share <= 1.0 or posterior_scale < 0:
+        raise ValueError(
+            f"posterior_share={posterior_share} must lie in [0, 1] and posterior_scale="
+            f"{posterior_scale} must be >= 0."
+        )

@@ -10,16 +10,14 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from genover.models.base import TabularGenerator
 from genover.models.components.critic import ConditionalCritic
-from genover.models.components.mixed import MixedHead, TabularLayout
-from genover.models.components.mlp import mlp
-from genover.models.posterior import PosteriorDraws
+from genover.models.components.mixed import TabularLayout
+from genover.models.posterior import ConditionalVAEParts, check_posterior_settings
 
 
-class VAEGAN(PosteriorDraws, TabularGenerator):
+class VAEGAN(ConditionalVAEParts, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with the mixed head, discriminator D(x,y).
 
     Each batch makes two optimiser steps (both count towards ``trainer.max_steps``):
@@ -79,36 +77,13 @@ class VAEGAN(PosteriorDraws, TabularGenerator):
         )
         self.save_hyperparameters(ignore=["layout"])
         self.automatic_optimization = False
-        self._init_anchors()
-        hidden = list(hidden)
-        self.class_embedding = nn.Embedding(num_classes, class_dim)
-        self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
-        self.decoder = mlp(latent_dim + class_dim, hidden[::-1], dropout=dropout)
-        self.head = MixedHead(hidden[0], layout)
+        self._build_vae(layout, num_classes, hidden, latent_dim, class_dim, dropout)
         self.discriminator = ConditionalCritic(layout.dim, num_classes, hidden, class_dim, dropout)
-
-    def kl_weight(self) -> float:
-        warmup = max(int(self.hparams.kl_warmup_steps), 1)
-        return float(self.hparams.beta) * min(1.0, (self.global_step + 1) / warmup)
-
-    def _decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.head(self.decoder(torch.cat([z, self.class_embedding(y)], dim=1)))
-
-    def _posterior(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(torch.cat([x, self.class_embedding(y)], dim=1)).chunk(2, dim=1)
-        return mu, logvar.clamp(-10.0, 10.0)
 
     def _relaxed(self, out: torch.Tensor, noise: bool = True) -> torch.Tensor:
         """A decoder output as D sees it: Gumbel-softmax categories, and numerics drawn
         from the likelihood (``noise``, as ``sample`` draws them) or its means."""
         return self.head.relax(out, float(self.hparams.tau), noise)
-
-    def _code(
-        self, x: torch.Tensor, y: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """A code z ~ q(z|x,y) (reparameterised), with the posterior's mean and log-variance."""
-        mu, logvar = self._posterior(x, y)
-        return mu + torch.randn_like(mu) * (0.5 * logvar).exp(), mu, logvar
 
     def vae_terms(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """The reconstruction terms, the KL and the codes, averaged over the batch."""
@@ -119,7 +94,7 @@ class VAEGAN(PosteriorDraws, TabularGenerator):
             "z": z,
             "nll": self.head.nll(out, x),
             "feature": F.mse_loss(features(self._relaxed(out, noise=False), y), features(x, y)),
-            "kl": 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean(),
+            "kl": self._kl(mu, logvar),
         }
 
     def _fakes(self, z: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -196,8 +171,4 @@ def _check(feature_weight, nll_weight, adversarial_weight, tau, posterior_share,
         )
     if tau <= 0:
         raise ValueError(f"tau={tau} is a Gumbel-softmax temperature: use tau > 0 (e.g. 0.2).")
-    if not 0.0 <= posterior_share <= 1.0 or posterior_scale < 0:
-        raise ValueError(
-            f"posterior_share={posterior_share} must lie in [0, 1] and posterior_scale="
-            f"{posterior_scale} must be >= 0."
-        )
+    check_posterior_settings(posterior_share, posterior_scale)

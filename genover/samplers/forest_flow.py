@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from genover.data.codec import TableCodec
 from genover.models.encoding import ModelEncoder
-from genover.samplers.generative import _append, _reject_non_finite, check_dense_X_y
+from genover.samplers.checks import append_rows, check_dense_X_y, reject_non_finite
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ class ForestFlowSampler(BaseOverSampler):
     _sampling_type = "over-sampling"
     #: It encodes its input itself (categories as codes), as genover's generators do.
     encodes_input = True
-    #: A generative model: reports count it among the generators, beside the classical peers.
-    generative = True
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
@@ -100,7 +98,7 @@ class ForestFlowSampler(BaseOverSampler):
         rng = check_random_state(self.random_state)
         codec = TableCodec().fit(X, self.categorical_features, self.integer_features)
         codes = codec.encode(X)
-        _reject_non_finite(codes, codec)
+        reject_non_finite(codes, codec)
         n_categories = [len(codec.categories[j]) for j in codec.categorical]
         encoder = ModelEncoder("standard").fit(
             codes, codec.categorical, n_categories, codec.integer
@@ -117,7 +115,7 @@ class ForestFlowSampler(BaseOverSampler):
         new_y = np.concatenate(labels) if labels else y[:0]
         self.fit_seconds_ = time.perf_counter() - start
         self.outcome_ = self._outcome(new_y)
-        return _append(X, new_X), np.concatenate([y, new_y])
+        return append_rows(X, new_X), np.concatenate([y, new_y])
 
     def _class_rows(self, x: np.ndarray, n: int, cat_sizes, seed: int) -> np.ndarray:
         """``n`` encoded rows from a ForestFlow fitted on one class's encoded rows ``x``."""
@@ -143,6 +141,7 @@ class ForestFlowSampler(BaseOverSampler):
         out: dict = {"requested_rows": int(sum(self.sampling_strategy_.values()))}
         for label in self.sampling_strategy_:
             out[f"synthetic_rows[{label}]"] = int(np.sum(new_y == label))
+        out["generator"] = "forest_flow"  # what reports read to count it among the generators
         out["models"] = "per_class"
         out["fit_seconds"] = round(self.fit_seconds_, 3)
         return out

@@ -25,32 +25,33 @@ Adding a generator takes one module, one config and one test file:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import time
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_target_type
-from scipy import sparse
-from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from genover.data.codec import TableCodec
-from genover.data.frame import non_finite_counts
-from genover.evaluation.metrics import align_proba, rare_class_ap
 from genover.models import TabularLayout
 from genover.models.diagnostics import SampleDiagnostics
 from genover.models.encoding import ModelEncoder
+from genover.samplers.amount import amount_outcome, select_amount
+from genover.samplers.checks import (
+    append_rows,
+    check_dense_X_y,
+    reject_non_finite,
+    warn_tiny_classes,
+)
 from genover.samplers.copies import CopyRejection
 from genover.samplers.curation import LearningDynamicsFilter
+from genover.samplers.defaults import signature_defaults
+from genover.samplers.drawing import draw_model_rows, draw_table
 from genover.samplers.filtering import ConfidenceFilter, NeighbourFilter
+from genover.samplers.finetuning import FINETUNE_DEFAULTS, finetune_minority, finetune_settings
 from genover.training import (
     TabularDataModule,
     TrainSettings,
@@ -60,10 +61,6 @@ from genover.training import (
 )
 
 log = logging.getLogger(__name__)
-_CHUNK = 16_384
-_FEW_ROWS = 5
-_AMOUNT_TIE = 0.005
-_VAL_BATCH = 4096  # as TabularDataModule.val_dataloader: the start is scored like each epoch
 
 
 class GenerativeOverSampler(BaseOverSampler):
@@ -137,7 +134,7 @@ class GenerativeOverSampler(BaseOverSampler):
     encodes_input = True
 
     #: What each ``finetune`` key means when the dict leaves it out.
-    FINETUNE_DEFAULTS = {"steps": 200, "lr": 1e-4, "push": 1.0, "margin": 1.0}
+    FINETUNE_DEFAULTS = FINETUNE_DEFAULTS
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
@@ -208,7 +205,7 @@ class GenerativeOverSampler(BaseOverSampler):
     @classmethod
     def model_defaults(cls) -> dict:
         """Every ``model`` setting and its default (what ``model=None`` means)."""
-        return _signature_defaults(cls.module_class)
+        return signature_defaults(cls.module_class)
 
     def _train_module(
         self,
@@ -275,81 +272,25 @@ class GenerativeOverSampler(BaseOverSampler):
 
     def _finetune_settings(self) -> dict | None:
         """``finetune`` with its defaults filled in (None: off); bad keys are rejected."""
-        if self.finetune is None:
-            return None
-        known = self.FINETUNE_DEFAULTS
-        unknown = sorted(set(self.finetune) - set(known))
-        if unknown:
-            raise ValueError(f"unknown finetune settings {unknown}; known: {sorted(known)}.")
-        if not hasattr(getattr(self, "module_class", None), "finetune_loss"):
-            raise ValueError(
-                f"finetune is DDPM-only: {type(self).__name__}'s generator has no "
-                "finetune_loss. Set finetune=None (sampler.finetune=null)."
-            )
-        options = {**known, **self.finetune}
-        if int(options["steps"]) < 1 or float(options["lr"]) <= 0 or float(options["push"]) < 0:
-            raise ValueError(f"finetune needs steps >= 1, lr > 0 and push >= 0; got {options}.")
-        return options
+        module_class = getattr(self, "module_class", None)
+        return finetune_settings(self.finetune, module_class, type(self).__name__)
 
     def _finetune(self, data: TabularDataModule, classes: list[int], settings, seed: int):
         """Fine-tune ``module_`` on the training rows ``data`` of ``classes`` (SOS); keep the
         result only if it beats the start on the classes' own validation loss."""
-        from genover.models.finetune import MinorityFineTune
-
         options = self._finetune_settings()
-        self.finetune_result_ = None
-        if options is None:
-            return
-        own = torch.isin(data.y_all, torch.as_tensor(classes))
-        train = ~data.val_mask
-        stage = MinorityFineTune(
-            self.module_,
-            data.x_all[train],
-            data.y_all[train],
-            classes,
-            lr=float(options["lr"]),
-            push=float(options["push"]),
-            margin=float(options["margin"]),
-        )
-        rows = TabularDataModule(
-            data.x_all[own],
-            data.y_all[own],
-            self.batch_size,
-            0.0,
-            seed,
-            self.class_balance,
-            val_mask=data.val_mask[own].numpy(),
-        )
-        start_state = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
-        start = _own_val_loss(stage, rows) if rows.has_validation else None
-        fine = dataclasses.replace(
-            settings,
-            max_steps=int(options["steps"]),
-            max_epochs=None,
-            min_epochs=0,
-            min_steps=None,
-            log_name=f"{settings.log_name}_finetune",
-        )
-        self.finetune_result_ = train_module(stage, rows, fine, seed)
-        best = self.finetune_result_.best_score
-        self.finetune_kept_ = start is None or (best is not None and best < start)
-        self.finetune_scores_ = (start, best)
-        if not self.finetune_kept_:
-            self.module_.load_state_dict(start_state)
-        self.module_.eval()
-
-    def _finetune_outcome(self) -> dict:
-        if getattr(self, "finetune_result_", None) is None:
-            return {"finetune": False}
-        result, (start, best) = self.finetune_result_, self.finetune_scores_
-        return {
-            "finetune": True,
-            "finetune_steps": result.steps,
-            "finetune_stop_reason": result.stop_reason,
-            "finetune_best_val": best,
-            "finetune_start_val": start,
-            "finetune_kept": bool(self.finetune_kept_),
-        }
+        self.finetune_run_ = None
+        if options is not None:
+            self.finetune_run_ = finetune_minority(
+                self.module_,
+                data,
+                classes,
+                options,
+                settings,
+                seed,
+                self.batch_size,
+                self.class_balance,
+            )
 
     def _fit_resample(self, X, y):
         self._check_settings()
@@ -362,8 +303,8 @@ class GenerativeOverSampler(BaseOverSampler):
         self.selection_rows_ = np.flatnonzero(held)
         codec = TableCodec().fit(X, self.categorical_features, self.integer_features, rows=~held)
         codes = codec.encode(X)
-        _reject_non_finite(codes, codec)
-        _warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
+        reject_non_finite(codes, codec)
+        warn_tiny_classes(self.classes_, y_idx, self.sampling_strategy_)
         n_categories = [len(codec.categories[j]) for j in codec.categorical]
         encoder = ModelEncoder(self.numeric_transform).fit(
             codes[~held], codec.categorical, n_categories, codec.integer
@@ -406,7 +347,7 @@ class GenerativeOverSampler(BaseOverSampler):
         self.sample_seconds_ = time.perf_counter() - drawn
         self.fit_seconds_ = time.perf_counter() - start
         self.outcome_ = self._outcome(new_y)
-        return _append(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
+        return append_rows(X, new_X), np.concatenate([y, new_y.astype(y.dtype)])
 
     def _make_filter(self, seed: int):
         if self.curate:
@@ -423,20 +364,22 @@ class GenerativeOverSampler(BaseOverSampler):
         out["synthetic_rows"] = int(len(new_y))
         for label in self.sampling_strategy_:
             out[f"synthetic_rows[{label}]"] = int(np.sum(new_y == label))
-        out["amount"] = float(self.amount_)
-        if self.amount_grid is not None:
-            out["amount_selected"] = bool(self.amount_scores_)
-            out["amount_tied"] = bool(self.amount_tied_)
-            out["amount_rule"] = f"smallest fraction within {_AMOUNT_TIE} AP of the best"
-            out["selection_rows"] = int(len(self.selection_rows_))
-            for fraction, score in self.amount_scores_.items():
-                out[f"amount_score[{fraction:g}]"] = score
+        out.update(
+            amount_outcome(
+                self.amount_,
+                self.amount_grid,
+                self.amount_scores_,
+                self.amount_tied_,
+                len(self.selection_rows_),
+            )
+        )
         if self.filter_ is not None:
             out.update(self.filter_.outcome())
         if self.copy_check_ is not None:
             out.update(self.copy_check_.outcome())
         out.update(self.train_result_.outcome())
-        out.update(self._finetune_outcome())
+        run = getattr(self, "finetune_run_", None)
+        out.update(run.outcome() if run is not None else {"finetune": False})
         out.update(self._extra_outcome())
         out["fit_seconds"] = round(self.fit_seconds_, 3)
         out["sample_seconds"] = round(self.sample_seconds_, 3)
@@ -456,58 +399,33 @@ class GenerativeOverSampler(BaseOverSampler):
 
     def _select_amount(self, data: TabularDataModule, sel_x: np.ndarray, sel_y: np.ndarray):
         """The grid fraction with the best proxy minority AP on the selection rows."""
-        if len(np.unique(sel_y)) < 2:
-            log.warning(
-                "amount selection needs held-out rows of two classes (4+ rows each); "
-                "using the full amount."
-            )
-            return 1.0
         generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
-        full = {
+        requested = {
             int(np.flatnonzero(self.classes_ == label)[0]): n
             for label, n in self.sampling_strategy_.items()
         }
-        pool = {c: self._draw_model_rows(n, c, generator) for c, n in full.items() if n > 0}
-        train = (data.x_all.numpy(), data.y_all.numpy())
-        model = self.amount_model
-        scores = {}
-        for fraction in sorted(float(a) for a in self.amount_grid):
-            extra = [(rows[: int(round(fraction * len(rows)))], c) for c, rows in pool.items()]
-            scores[fraction] = proxy_minority_ap(train, extra, (sel_x, sel_y), model)
-        best = max(scores.values())
-        tied = [a for a, v in scores.items() if v >= best - _AMOUNT_TIE]
-        self.amount_scores_, self.amount_tied_ = scores, len(tied) > 1
-        return min(tied)
+        amount, self.amount_scores_, self.amount_tied_ = select_amount(
+            self.amount_grid,
+            requested,
+            lambda n, index: self._draw_model_rows(n, index, generator),
+            (data.x_all.numpy(), data.y_all.numpy()),
+            (sel_x, sel_y),
+            self.amount_model,
+        )
+        return amount
 
     def _draw_all(self):
         generator = torch.Generator(device=self.module_.device).manual_seed(self._draw_seed)
-        parts, labels = [], []
-        for label, n in self.sampling_strategy_.items():
-            n = int(round(self.amount_ * n))
-            if n > 0:
-                parts.append(self._draw_codes(n, label, generator))
-                labels.append(np.full(n, label, dtype=object))
-        if not parts:
-            empty = np.empty((0, len(self.codec_.columns)))
-            return self.codec_.decode(empty), np.array([], dtype=object)
-        return self.codec_.decode(np.vstack(parts)), np.concatenate(labels)
+        counts = {
+            label: int(round(self.amount_ * n)) for label, n in self.sampling_strategy_.items()
+        }
+        return draw_table(
+            self.codec_, counts, lambda n, label: self._draw_codes(n, label, generator)
+        )
 
     def _draw_model_rows(self, n: int, index: int, generator: torch.Generator) -> np.ndarray:
-        """``n`` model-space rows of class index ``index`` (neighbour-filtered if enabled)."""
-
-        def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
-            chunks, anchors = [], []
-            for start in range(0, m, _CHUNK):
-                rows, at = self.module_.sample_with_anchors(
-                    min(_CHUNK, m - start), index, generator
-                )
-                chunks.append(rows.float().cpu().numpy())
-                anchors.append(at.cpu().numpy())
-            return np.vstack(chunks), np.concatenate(anchors)
-
-        if self.copy_check_ is not None:
-            draw = self.copy_check_.wrap(draw)
-        return draw(n)[0] if self.filter_ is None else self.filter_.select(draw, n, index)
+        """``n`` model-space rows of class index ``index`` (filtered if a filter is on)."""
+        return draw_model_rows(self.module_, self.filter_, n, index, generator, self.copy_check_)
 
     def _draw_codes(self, n: int, label, generator: torch.Generator) -> np.ndarray:
         index = int(np.flatnonzero(self.classes_ == label)[0])
@@ -527,124 +445,3 @@ class GenerativeOverSampler(BaseOverSampler):
             device = self.module_.device
             self._sample_generator = torch.Generator(device=device).manual_seed(self._draw_seed + 1)
         return self.codec_.decode(self._draw_codes(int(n), label, self._sample_generator))
-
-
-def _signature_defaults(module_class) -> dict:
-    """The keyword defaults of a module's constructor that ``model`` may set."""
-    skip = {"self", "layout", "num_classes", "lr"}
-    return {
-        k: p.default
-        for k, p in inspect.signature(module_class.__init__).parameters.items()
-        if k not in skip and p.default is not inspect.Parameter.empty
-    }
-
-
-def measured_defaults(**defaults):
-    """Class decorator: a generator sampler's own constructor defaults (the measured ones its
-    ``conf/sampler`` file also holds), so that ``CVAESampler()`` in Python and
-    ``sampler=cvae`` on the command line build the same method. ``get_params``, ``clone``
-    and the signature all show them."""
-
-    def wrap(cls):
-        base_init = cls.__init__
-        signature = inspect.signature(base_init)
-        unknown = set(defaults) - set(signature.parameters)
-        if unknown:
-            raise TypeError(f"{cls.__name__}: no parameters {sorted(unknown)} to default.")
-
-        def __init__(self, **params):
-            base_init(self, **{**defaults, **params})
-
-        __init__.__signature__ = signature.replace(
-            parameters=[
-                p.replace(default=defaults[p.name]) if p.name in defaults else p
-                for p in signature.parameters.values()
-            ]
-        )
-        __init__.__doc__ = base_init.__doc__
-        cls.__init__ = __init__
-        return cls
-
-    return wrap
-
-
-def proxy_minority_ap(
-    train: tuple[np.ndarray, np.ndarray],
-    extra: list[tuple[np.ndarray, int]],
-    held_out: tuple[np.ndarray, np.ndarray],
-    model=None,
-) -> float:
-    """Mean one-vs-rest AP over the rarer classes of ``held_out`` of a classifier (a clone of
-    ``model``; default a logistic regression) trained on the ``train`` rows plus the
-    ``extra`` synthetic rows of each class."""
-    x, y = train
-    rows = [x] + [r for r, _ in extra]
-    labels = [y] + [np.full(len(r), c) for r, c in extra]
-    clf = LogisticRegression(max_iter=1000) if model is None else clone(model)
-    clf.fit(np.vstack(rows), np.concatenate(labels))
-    val_x, val_y = held_out
-    n_classes = int(max(clf.classes_.max(), val_y.max())) + 1
-    proba = align_proba(clf.predict_proba(val_x), clf.classes_, n_classes)
-    return rare_class_ap(val_y, proba)
-
-
-@torch.no_grad()
-def _own_val_loss(stage, rows: TabularDataModule) -> float:
-    """The fine-tuning stage's ``val/loss`` of its current weights, batch for batch as its
-    validation computes it (a size-weighted mean over the same batches and seeds)."""
-    stage.eval()
-    device = stage.generator.device
-    stage.to(device)
-    x, y = rows.x_all[rows.val_mask].to(device), rows.y_all[rows.val_mask].to(device)
-    total = 0.0
-    for i, at in enumerate(range(0, len(x), _VAL_BATCH)):
-        xb, yb = x[at : at + _VAL_BATCH], y[at : at + _VAL_BATCH]
-        total += float(stage.own_loss(xb, yb, i)) * len(xb)
-    return total / len(x)
-
-
-def check_dense_X_y(sampler, X, y):
-    """imbalanced-learn's ``_check_X_y`` for samplers that take a dense array or a pandas
-    frame as given (a frame keeps its column types): ``(X, y, binarize_y)``."""
-    y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-    if sparse.issparse(X):
-        raise TypeError(
-            f"{type(sampler).__name__} needs dense input; convert with X.toarray() first."
-        )
-    if not isinstance(X, pd.DataFrame):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (rows x features); got shape {X.shape}.")
-    validate_data(sampler, X=X, y=y, reset=True, skip_check_array=True)
-    if len(y) != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)} labels.")
-    return X, y, binarize_y
-
-
-def _reject_non_finite(codes: np.ndarray, codec: TableCodec) -> None:
-    bad = non_finite_counts(codes) > 0
-    if bad.any():
-        names = [str(codec.columns[j]) for j in np.flatnonzero(bad)][:5]
-        raise ValueError(
-            f"X holds NaN or infinite values in columns {names}; impute them first (for "
-            "example sklearn's SimpleImputer before the sampler, or genover's impute=median)."
-        )
-
-
-def _warn_tiny_classes(classes, y_idx: np.ndarray, strategy: dict) -> None:
-    counts = np.bincount(y_idx, minlength=len(classes))
-    for label, n in strategy.items():
-        have = counts[int(np.flatnonzero(classes == label)[0])]
-        if n > 0 and have < _FEW_ROWS:
-            log.warning(
-                "class %r has %d row(s): its generated rows come from the class embedding "
-                "learnt on so few examples and will sit close to them.",
-                label,
-                have,
-            )
-
-
-def _append(X, new_X):
-    if isinstance(X, pd.DataFrame):
-        return pd.concat([X, new_X], ignore_index=True)
-    return np.vstack([X, np.asarray(new_X, dtype=X.dtype)])

@@ -16,11 +16,8 @@ from genover.models import (
     fit_class_gaussians,
 )
 from genover.models.diagnostics import validation_mmd
-from genover.samplers.generative import (
-    GenerativeOverSampler,
-    _signature_defaults,
-    measured_defaults,
-)
+from genover.samplers.defaults import measured_defaults, signature_defaults
+from genover.samplers.generative import GenerativeOverSampler
 from genover.training import train_module
 
 
@@ -79,7 +76,6 @@ class ARAESampler(GenerativeOverSampler):
     module_class = ARAE
 
 
-@measured_defaults(amount_grid=(0.0, 0.25, 0.5, 1.0))
 class BAGANSampler(GenerativeOverSampler):
     """Over-sampling with BAGAN (:mod:`genover.models.bagan`).
 
@@ -102,7 +98,7 @@ class BAGANSampler(GenerativeOverSampler):
     @classmethod
     def model_defaults(cls) -> dict:
         return {
-            **_signature_defaults(TabularAutoencoder),
+            **signature_defaults(TabularAutoencoder),
             **super().model_defaults(),
             **cls.OWN_MODEL_DEFAULTS,
         }

@@ -8,7 +8,7 @@ datasets ranks ``polynom_fit_SMOTE_star`` and ``ProWSyn`` first.
 
 ``smote-variants`` 1.0.1 declares TensorFlow, Keras and MKL as dependencies although its
 oversamplers do not need them; genover installs it with ``--no-deps`` plus the light
-packages it imports (the ``sv`` extra: metric-learn, minisom, seaborn). See the README.
+packages it imports (the ``sv`` extra: metric-learn, minisom, seaborn). See docs/generators.md.
 """
 
 from __future__ import annotations

@@ -304,13 +304,41 @@ def test_per_classifier_table_flags_a_classifier_the_method_loses_on(tmp_path):
     assert pd.read_csv(tmp_path / "per_classifier.csv")["worse"].tolist() == [False, True]
 
 
-def test_generator_methods_are_genovers_generators_and_wrapped_generative_models():
+def test_generators_are_the_methods_whose_folds_record_a_training_run():
+    """The report reads which methods are generators from the jobs' outcomes: auto records a
+    choice (even when it chose a generator), classical samplers record no training."""
     from genover.evaluation.report import generator_methods
 
-    samplers = {
-        "cvae": "genover.samplers.CVAESampler",
-        "forest_flow": "genover.samplers.ForestFlowSampler",
-        "smote": "genover.samplers.SMOTE",
-        "gone": "no.such.Sampler",
-    }
-    assert generator_methods(samplers) == ["cvae", "forest_flow"]
+    folds = pd.DataFrame(
+        {
+            "method": ["none", "smote", "auto", "cvae", "bagan", "cvae"],
+            "sampler.auto_choice": [None, None, "cvae", None, None, None],
+            "sampler.stop_reason": [None, None, None, "budget", "early_stop", "budget"],
+        }
+    )
+    assert generator_methods(folds) == ["bagan", "cvae"]
+    assert generator_methods(folds.drop(columns="sampler.stop_reason")) == []
+    # a wrapped generative model (ForestFlow) trains no Lightning run but records its kind
+    forest = pd.DataFrame({"method": ["forest_flow", "smote"], "sampler.generator": ["x", None]})
+    assert generator_methods(pd.concat([folds, forest])) == ["bagan", "cvae", "forest_flow"]
+
+
+def test_evaluation_imports_nothing_from_the_samplers():
+    """One direction only: samplers may use evaluation's metrics, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    import genover.evaluation
+
+    offenders = []
+    for path in Path(genover.evaluation.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("genover.samplers")]
+    assert not offenders, f"genover/evaluation imports the samplers: {offenders}"

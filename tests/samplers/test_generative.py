@@ -23,7 +23,7 @@ from genover import (
     VAEGANSampler,
 )
 from genover.models.diagnostics import rbf_mmd
-from genover.samplers import generative
+from genover.samplers import amount
 
 SAMPLERS = [CVAESampler, DDPMSampler, FlowSampler, BAGANSampler, VAEGANSampler, ARAESampler]
 SMALL_MODEL = {
@@ -41,7 +41,7 @@ def fast(cls, **kwargs):
     kwargs.setdefault("trainer", {"max_steps": 4, "epoch_steps": 2})
     kwargs.setdefault("model", SMALL_MODEL[next(c for c in SAMPLERS if issubclass(cls, c))])
     kwargs.setdefault("random_state", 0)
-    kwargs.setdefault("amount_grid", None)  # exactly the requested rows (BAGAN selects)
+    kwargs.setdefault("amount_grid", None)  # exactly the requested rows
     return cls(**kwargs)
 
 
@@ -200,7 +200,7 @@ def test_amount_selection_scores_on_rows_the_generator_never_saw(monkeypatch):
             seen["train_and_val"] = data.x_all.numpy().copy()
             return super()._train_module(data, *args)
 
-    monkeypatch.setattr(generative, "proxy_minority_ap", spy_proxy)
+    monkeypatch.setattr(amount, "proxy_minority_ap", spy_proxy)
     sampler = fast(SpyCVAE, amount_grid=[0.0, 0.5, 1.0], numeric_transform="standard")
     _, yr = sampler.fit_resample(X, y)
     assert sampler.amount_ == 0.5 and not sampler.amount_tied_
@@ -223,7 +223,7 @@ def _shares_rows(a: np.ndarray, b: np.ndarray) -> bool:
 
 def test_amount_ties_go_to_the_smallest_fraction_and_are_recorded(monkeypatch):
     X, y = toy()
-    monkeypatch.setattr(generative, "proxy_minority_ap", lambda *a: 1.0)
+    monkeypatch.setattr(amount, "proxy_minority_ap", lambda *a: 1.0)
     sampler = fast(CVAESampler, amount_grid=[0.0, 0.5, 1.0])
     _, yr = sampler.fit_resample(X, y)
     assert sampler.amount_ == 0.0 and sampler.amount_tied_
