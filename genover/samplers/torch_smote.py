@@ -140,21 +140,34 @@ def _screened_search(queries, points, width: int, chunk_size: int, workers: int)
     p_block = min(_SCREEN_POINTS, chunk)
     q_block = max(chunk // p_block, 1)
 
+    limit = max(chunk // points.shape[1], 1)  # pairs whose rows are gathered at once
+
     def scan(rows: slice) -> None:  # every block of points for one worker's queries
         mine, lhs_mine = queries[rows], lhs[rows]
         top_mine, top_idx_mine, bound_mine = best[rows], best_idx[rows], bound[rows]
-        for start in range(0, len(points), p_block):
-            rhs = _screen_rhs(points[start : start + p_block] - centre)
-            found = [
-                _screen(lhs_mine[q : q + q_block] @ rhs, q, start)
-                for q in range(0, len(mine), q_block)
-            ]
-            found = [f for f in found if f is not None]
-            if found:
-                qi, pj = (torch.cat(x) for x in zip(*found, strict=True))
-                touched = _fold_pairs(mine, points, qi, pj, top_mine, top_idx_mine)
+
+        def fold(found: list) -> None:  # exact distances, tighter bounds
+            qi, pj = (torch.cat(x) for x in zip(*found, strict=True))
+            for at in range(0, len(qi), limit):
+                part = slice(at, at + limit)
+                touched = _fold_pairs(mine, points, qi[part], pj[part], top_mine, top_idx_mine)
                 tight = torch.minimum(bound_mine[touched], top_mine[touched, -1])
                 lhs_mine[touched] = _screen_lhs(mine[touched] - centre, tight)
+            found.clear()
+
+        for start in range(0, len(points), p_block):
+            rhs = _screen_rhs(points[start : start + p_block] - centre)
+            found, pending = [], 0
+            for q in range(0, len(mine), q_block):
+                pairs = _screen(lhs_mine[q : q + q_block] @ rhs, q, start)
+                if pairs is not None:
+                    found.append(pairs)
+                    pending += len(pairs[0])
+                if pending >= limit:  # at most one block's pairs more: memory stays bounded
+                    fold(found)
+                    pending = 0
+            if found:
+                fold(found)
 
     share = -(-len(queries) // workers)
     _in_workers(scan, len(queries), share, workers)
