@@ -68,7 +68,7 @@ def nearest_neighbours(
     if screen is None:
         screen = _screening_pays(queries, points)
     with _ieee_matmul(), _block_workers(queries.device) as workers:
-        if screen and len(points) > _SCREEN_SAMPLE:
+        if screen and len(points) > _SCREEN_SAMPLE >= width:  # the sample holds width rows
             found = _screened_search(queries, points, width, chunk_size, workers)
         else:
             found = _exact_search(queries, points, width, chunk_size, workers)[1]
