@@ -20,6 +20,8 @@ Run through ``bash scripts/bench_cvae_vs_tvae.sh`` (ctgan lives in its own virtu
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import logging
 import math
 import os
@@ -54,8 +56,11 @@ def make_table(rows: int, numeric: int, categorical: int, seed: int) -> pd.DataF
     return frame
 
 
-def fit_cvae(train: pd.DataFrame, cat_cols: list[str], epochs: int, batch: int, seed: int):
-    """The synthetic table, seconds, and the CVAE's time breakdown."""
+def fit_cvae(
+    train: pd.DataFrame, cat_cols: list[str], epochs: int, batch: int, seed: int, options=None
+):
+    """The synthetic table, seconds, and the CVAE's time breakdown (``options``: sampler
+    settings merged over the defaults, e.g. ``{"model": {"hidden": [128, 128]}}``)."""
     from genover import CVAESampler
 
     X, y = train.drop(columns="class"), train["class"].astype(str).to_numpy()
@@ -67,7 +72,13 @@ def fit_cvae(train: pd.DataFrame, cat_cols: list[str], epochs: int, batch: int, 
         categorical_features=cat_cols,
         # one new row per class, so that every class keeps its anchors; the table is drawn below
         sampling_strategy={label: int(n) + 1 for label, n in counts.items()},
-        trainer={"max_steps": steps, "patience": steps, "progress_bar": False},
+        **{k: v for k, v in (options or {}).items() if k != "trainer"},
+        trainer={
+            "max_steps": steps,
+            "patience": steps,
+            "progress_bar": False,
+            **(options or {}).get("trainer", {}),
+        },
     )
     start = time.perf_counter()
     sampler.fit_resample(X, y)
@@ -143,6 +154,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=["cvae", "tvae"])
+    parser.add_argument(
+        "--cvae-variant",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help='an extra CVAE row with these sampler settings, e.g. small={"model": {"hidden": '
+        "[128, 128]}} (not defaults: for deciding on them)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     import torch
@@ -166,8 +185,14 @@ def main() -> None:
         f"| real (TRTR) | – | – | – | – | – | {tstr(train, test, cat_cols, args.seed):.3f} |",
     ]
     seconds = {}
-    for name in args.methods:
-        fit = {"cvae": fit_cvae, "tvae": fit_tvae}[name]
+    variants = dict(v.split("=", 1) for v in args.cvae_variant)
+    runs = [(name, None) for name in args.methods]
+    runs += [(f"cvae {name}", json.loads(spec)) for name, spec in variants.items()]
+    for name, options in runs:
+        if options is None:
+            fit = {"cvae": fit_cvae, "tvae": fit_tvae}[name]
+        else:
+            fit = functools.partial(fit_cvae, options=options)
         synth, seconds[name], parts = fit(train, cat_cols, args.epochs, args.batch, args.seed)
         score = fidelity(train, test, synth, cat_cols, args.seed)
         lines.append(
