@@ -8,6 +8,7 @@ data (untimed), times one ``fit_resample`` and reports its peak RSS. Prints a ma
     python scripts/bench_smote.py                      # 1M x 30, 1% minority, 2 threads, CPU
     python scripts/bench_smote.py --rows 10000000 --skip-imblearn   # memory at 10M rows
     python scripts/bench_smote.py --device cuda        # torch on the GPU, imblearn on the CPU
+    python scripts/bench_smote.py --rows 200000 --also-exact   # + torch without bf16 screening
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def measure(args, method: str, impl: str, queue) -> None:
 
     torch.set_num_threads(args.threads)
     X, y = make_data(args.rows, args.features, args.minority)
-    sampler = build(method, impl, args.device)
+    if impl == "torch-exact":  # the plain float32 search, without bfloat16 screening
+        from genover.samplers import torch_smote
+
+        torch_smote._screening_pays = lambda queries, points: False
+    sampler = build(method, impl.removesuffix("-exact"), args.device)
     if impl == "torch" and args.device != "cpu" and torch.cuda.is_available():
         build(method, impl, args.device).fit_resample(X[:5000], y[:5000])  # CUDA warm-up
         torch.cuda.synchronize()
@@ -86,6 +91,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda or auto")
     parser.add_argument("--methods", nargs="+", default=["smote", "borderline1", "adasyn"])
     parser.add_argument("--skip-imblearn", action="store_true")
+    parser.add_argument(
+        "--also-exact", action="store_true", help="also time torch without bf16 screening"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.methods) - set(METHODS))
     if unknown:
@@ -99,17 +107,26 @@ def main() -> None:
         f"{args.rows:,} rows x {args.features} features, {args.minority:.0%} minority, "
         f"{args.threads} threads, torch on {args.device}; load average at start {load}\n"
     )
-    print("| method | imblearn s | torch s | speed-up | imblearn peak RSS MB | torch peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    exact_col = " torch exact s | exact speed-up |" if args.also_exact else ""
+    print(
+        f"| method | imblearn s | torch s | speed-up |{exact_col} imblearn peak RSS MB "
+        "| torch peak RSS MB |"
+    )
+    print("|---|---|---|---|" + "---|---|" * args.also_exact + "---|---|")
     for method in args.methods:
         ref = None if args.skip_imblearn else run_isolated(args, method, "imblearn")
         ours = run_isolated(args, method, "torch")
+        exact = ""
+        if args.also_exact:
+            plain = run_isolated(args, method, "torch-exact")
+            ratio = f"{ref['seconds'] / plain['seconds']:.1f}x" if ref else "-"
+            exact = f" {plain['seconds']:.1f} | {ratio} |"
         speed = f"{ref['seconds'] / ours['seconds']:.1f}x" if ref else "-"
         ref_s = f"{ref['seconds']:.1f}" if ref else "-"
         ref_rss = f"{ref['rss_mb']:.0f}" if ref else "-"
         gpu = f" (GPU peak {ours['gpu_mb']:.0f})" if ours["gpu_mb"] else ""
         print(
-            f"| {method} | {ref_s} | {ours['seconds']:.1f} | {speed} | {ref_rss} "
+            f"| {method} | {ref_s} | {ours['seconds']:.1f} | {speed} |{exact} {ref_rss} "
             f"| {ours['rss_mb']:.0f}{gpu} |",
             flush=True,
         )

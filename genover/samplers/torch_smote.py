@@ -29,6 +29,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 log = logging.getLogger(__name__)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _SUB = 256  # points per run ranked together when merging a distance block
+_SCREEN_BLOCK = 2**20  # entries of one bfloat16 screening block (2 MiB, a core's L2)
+_SCREEN_POINTS = 2048  # points per screening block
+_SCREEN_SAMPLE = 2**13  # points whose exact neighbours bound the first screening blocks
+# A bfloat16 product of rounded inputs, accumulated in float32, is off by at most
+# (2u + u^2 + gamma_K) sum|a_i b_i| with u = 2^-8; 2.1u bounds that for K < 64 (see _margin).
+_BF16_SLACK = 2.1 * 2.0**-8
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -44,45 +50,192 @@ def nearest_neighbours(
     k: int,
     chunk_size: int = 2**22,
     exclude: torch.Tensor | None = None,
+    screen: bool | None = None,
 ) -> torch.Tensor:
     """Indices ``(len(queries), k)`` of each query's k nearest ``points``, nearest first.
 
     Exact Euclidean neighbours. ``exclude[i]`` is the position of query i among ``points``
     (a row is not its own neighbour). The blocks of the distance matrix in memory at once
     hold at most ``chunk_size`` entries; on the CPU, torch's threads scan blocks in
-    parallel. Only the parts of a block holding a point closer than a query's current k-th
-    neighbour reach ``topk``, so the cost is the blocks' matrix products.
+    parallel. ``screen`` (default: float32 on a CPU with native bfloat16 products, and a
+    large table) first scores every pair in bfloat16 with a proven error bound and
+    computes exact float32 distances only for the pairs that bound cannot rule out: the
+    same neighbours as the plain float32 search at about half the cost per pair.
     """
     if k > len(points) - (exclude is not None):
         raise ValueError(f"{k} neighbours asked from {len(points)} rows.")
     width = k + (exclude is not None)  # a query among the points finds itself first
+    if screen is None:
+        screen = _screening_pays(queries, points)
+    with _ieee_matmul(), _block_workers(queries.device) as workers:
+        if screen and len(points) > _SCREEN_SAMPLE >= width:  # the sample holds width rows
+            found = _screened_search(queries, points, width, chunk_size, workers)
+        else:
+            found = _exact_search(queries, points, width, chunk_size, workers)[1]
+    return found if exclude is None else _drop_self(found, exclude)
+
+
+def _screening_pays(queries: torch.Tensor, points: torch.Tensor) -> bool:
+    """bfloat16 screening: float32 work on a CPU with native bfloat16 products, big tables."""
+    return (
+        queries.device.type == "cpu"
+        and queries.dtype == torch.float32
+        and len(points) >= 16 * _SCREEN_SAMPLE
+        and torch.backends.mkldnn.is_available()
+        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
+
+
+def _exact_search(queries, points, width: int, chunk_size: int, workers: int):
+    """Running top-``width`` (scores, indices) of every query by blocked float products."""
     centre = points.mean(dim=0)
     # ||p||^2 - 2 q.p orders points as ||q - p||^2 does: one product per block, augmented.
     lhs = torch.cat([-2 * (queries - centre), queries.new_ones(len(queries), 1)], dim=1)
     best = queries.new_full((len(queries), width), math.inf)
     best_idx = torch.zeros((len(queries), width), dtype=torch.long, device=queries.device)
-    with _ieee_matmul(), _block_workers(queries.device) as workers:
-        chunk = max(chunk_size // workers, 1)  # the workers' blocks share chunk_size
-        spans = workers * -(-len(queries) // (workers * max(math.isqrt(chunk), 1)))
-        q_block = -(-len(queries) // spans)  # an equal share of query blocks per worker
-        p_block = max(chunk // q_block, 1)
-        sub = min(_SUB, p_block)
-        p_block -= p_block % sub
+    chunk = max(chunk_size // workers, 1)  # the workers' blocks share chunk_size
+    spans = workers * -(-len(queries) // (workers * max(math.isqrt(chunk), 1)))
+    q_block = -(-len(queries) // spans)  # an equal share of query blocks per worker
+    p_block = max(chunk // q_block, 1)
+    sub = min(_SUB, p_block)
+    p_block -= p_block % sub
 
-        def scan(rows: slice) -> None:  # every block of points for one block of queries
-            for start in range(0, len(points), p_block):
-                block = points[start : start + p_block] - centre
-                rhs = torch.cat([block, block.pow(2).sum(dim=1, keepdim=True)], dim=1).T
-                _merge(lhs[rows] @ rhs, best[rows], best_idx[rows], start, sub)
+    def scan(rows: slice) -> None:  # every block of points for one block of queries
+        for start in range(0, len(points), p_block):
+            block = points[start : start + p_block] - centre
+            rhs = torch.cat([block, block.pow(2).sum(dim=1, keepdim=True)], dim=1).T
+            _merge(lhs[rows] @ rhs, best[rows], best_idx[rows], start, sub)
 
-        blocks = [slice(q, q + q_block) for q in range(0, len(queries), q_block)]
-        if workers == 1:
-            for rows in blocks:
-                scan(rows)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(scan, blocks))
-    return best_idx if exclude is None else _drop_self(best_idx, exclude)
+    _in_workers(scan, len(queries), q_block, workers)
+    return best, best_idx
+
+
+def _in_workers(scan, n_rows: int, rows_per_call: int, workers: int) -> None:
+    """``scan`` over consecutive slices of rows, spread over ``workers`` threads."""
+    blocks = [slice(q, q + rows_per_call) for q in range(0, n_rows, rows_per_call)]
+    if workers == 1:
+        for rows in blocks:
+            scan(rows)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(scan, blocks))
+
+
+def _screened_search(queries, points, width: int, chunk_size: int, workers: int):
+    """Top-``width`` indices: bfloat16 screening blocks, exact float32 distances for the rest.
+
+    A query's bound is the largest exact squared distance among ``width`` known points (a
+    strided sample first, then its running top-k). A pair reaches the exact stage when its
+    bfloat16 score, less the bound and the score's worst rounding error, is not positive;
+    every pair closer than the bound does, so the result is the exact search's.
+    """
+    centre = points.mean(dim=0)
+    sample = torch.arange(0, len(points), len(points) // _SCREEN_SAMPLE, device=points.device)
+    near = sample[_exact_search(queries, points[sample], width, chunk_size, workers)[1]]
+    bound = _squared_distances(queries[:, None, :], points[near]).amax(dim=1)
+    best = queries.new_full((len(queries), width), math.inf)
+    best_idx = torch.zeros((len(queries), width), dtype=torch.long, device=queries.device)
+    lhs = _screen_lhs(queries - centre, bound)
+    chunk = max(min(chunk_size // workers, _SCREEN_BLOCK), 1)
+    p_block = min(_SCREEN_POINTS, chunk)
+    q_block = max(chunk // p_block, 1)
+
+    limit = max(chunk // points.shape[1], 1)  # pairs whose rows are gathered at once
+
+    def scan(rows: slice) -> None:  # every block of points for one worker's queries
+        mine, lhs_mine = queries[rows], lhs[rows]
+        top_mine, top_idx_mine, bound_mine = best[rows], best_idx[rows], bound[rows]
+
+        def fold(found: list) -> None:  # exact distances, tighter bounds
+            qi, pj = (torch.cat(x) for x in zip(*found, strict=True))
+            for at in range(0, len(qi), limit):
+                part = slice(at, at + limit)
+                touched = _fold_pairs(mine, points, qi[part], pj[part], top_mine, top_idx_mine)
+                tight = torch.minimum(bound_mine[touched], top_mine[touched, -1])
+                lhs_mine[touched] = _screen_lhs(mine[touched] - centre, tight)
+            found.clear()
+
+        for start in range(0, len(points), p_block):
+            rhs = _screen_rhs(points[start : start + p_block] - centre)
+            found, pending = [], 0
+            for q in range(0, len(mine), q_block):
+                pairs = _screen(lhs_mine[q : q + q_block] @ rhs, q, start)
+                if pairs is not None:
+                    found.append(pairs)
+                    pending += len(pairs[0])
+                if pending >= limit:  # at most one block's pairs more: memory stays bounded
+                    fold(found)
+                    pending = 0
+            if found:
+                fold(found)
+
+    share = -(-len(queries) // workers)
+    _in_workers(scan, len(queries), share, workers)
+    return best_idx
+
+
+def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Exact float ``||a - b||^2`` over the last dimension (broadcast), no expansion."""
+    return (a - b).pow(2).sum(dim=-1)
+
+
+def _screen_lhs(centred: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+    """Query side of the screening product: ``[-2q, 1 - e, -(b' + e|b'|), -2e||q||]``.
+
+    With the point side ``[p, ||p||^2, 1, ||p||]`` (both centred), the product is
+    ``||q - p||^2 - ||q||^2 - b' - e (2||q|| ||p|| + ||p||^2 + |b'|)``: non-positive for
+    every point within the bound ``b`` (as ``b'``, a score), whatever the rounding.
+    """
+    norm2 = centred.pow(2).sum(dim=1)
+    score = bound - norm2
+    score = score + 1e-5 * (bound.abs() + norm2) + 1e-30  # float32 error of bound and norm
+    cols = [
+        -2 * centred,
+        (1 - _BF16_SLACK) * centred.new_ones(len(centred), 1),
+        -(score + _BF16_SLACK * score.abs())[:, None],
+        -2 * _BF16_SLACK * norm2.sqrt()[:, None],
+    ]
+    return torch.cat(cols, dim=1).to(torch.bfloat16)
+
+
+def _screen_rhs(centred: torch.Tensor) -> torch.Tensor:
+    """Point side of the screening product (see :func:`_screen_lhs`), bfloat16, K x points."""
+    norm2 = centred.pow(2).sum(dim=1, keepdim=True)
+    cols = [centred, norm2, torch.ones_like(norm2), norm2.sqrt()]
+    return torch.cat(cols, dim=1).to(torch.bfloat16).T.contiguous()
+
+
+def _screen(scores: torch.Tensor, q0: int, start: int):
+    """(query, point) pairs of a bfloat16 block scoring <= 0, or None; one pass when none.
+
+    A bfloat16 is <= 0 exactly when its bits, read as int16, are (sign bit or zero).
+    """
+    n, width = scores.shape
+    sub = _SUB if width % _SUB == 0 else width
+    runs = scores.view(torch.int16).view(n * (width // sub), sub)
+    hit = torch.nonzero(runs.amin(dim=1) <= 0).squeeze(1)
+    if len(hit) == 0:
+        return None
+    at, col = torch.nonzero(runs.index_select(0, hit) <= 0, as_tuple=True)
+    run = hit[at]
+    per_row = width // sub
+    return q0 + torch.div(run, per_row, rounding_mode="floor"), start + (run % per_row) * sub + col
+
+
+def _fold_pairs(queries, points, qi, pj, best, best_idx) -> torch.Tensor:
+    """Exact distances of candidate pairs, folded into their queries' top-k; the queries."""
+    order = torch.argsort(qi, stable=True)
+    qi, pj = qi[order], pj[order]
+    values = _squared_distances(queries[qi], points[pj])
+    rank = torch.arange(len(qi), device=qi.device) - torch.searchsorted(qi, qi)
+    touched, owner = torch.unique_consecutive(qi, return_inverse=True)
+    width = int(rank.max()) + 1
+    padded = values.new_full((len(touched), width), math.inf)
+    index = best_idx.new_zeros((len(touched), width))
+    padded[owner, rank] = values
+    index[owner, rank] = pj
+    _fold(best, best_idx, touched, padded, index)
+    return touched
 
 
 def _drop_self(found: torch.Tensor, exclude: torch.Tensor) -> torch.Tensor:

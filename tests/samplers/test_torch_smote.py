@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import NearestNeighbors
 
-from genover.samplers import TorchADASYN, TorchBorderlineSMOTE, TorchSMOTE
+from genover.samplers import TorchADASYN, TorchBorderlineSMOTE, TorchSMOTE, torch_smote
 from genover.samplers.torch_smote import nearest_neighbours
 
 
@@ -81,6 +81,31 @@ def test_neighbours_equal_sklearn_when_most_runs_are_skipped(torch_threads):
     assert torch.get_num_threads() == torch_threads  # the thread count is given back
 
 
+def test_screened_neighbours_equal_sklearn(torch_threads):
+    # bfloat16 screening, then exact distances: the neighbours of the exact search, including
+    # off-centre uneven scales (large norms, so the rounding margins matter) and self-exclusion.
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(20_000, 6)) * [1, 2, 3, 4, 5, 6] + 7
+    queries = rng.choice(len(points), 300, replace=False)
+    t = torch.as_tensor(points, dtype=torch.float32)
+    got = nearest_neighbours(t[queries], t, 10, exclude=torch.as_tensor(queries), screen=True)
+    expected = NearestNeighbors(n_neighbors=11).fit(points).kneighbors(points[queries])[1]
+    np.testing.assert_array_equal(got.numpy(), expected[:, 1:])
+    outside = nearest_neighbours(t[:50] + 0.01, t, 7, screen=True)
+    expected = NearestNeighbors(n_neighbors=7).fit(points).kneighbors(points[:50] + 0.01)[1]
+    np.testing.assert_array_equal(outside.numpy(), expected)
+
+
+@pytest.fixture(params=["exact", "screened"])
+def search(request, monkeypatch):
+    """The neighbour search the samplers use: plain float32, or bfloat16 screening (forced
+    on small tables by shrinking its sample)."""
+    if request.param == "screened":
+        monkeypatch.setattr(torch_smote, "_SCREEN_SAMPLE", 16)
+        monkeypatch.setattr(torch_smote, "_screening_pays", lambda q, p: True)
+    return request.param
+
+
 # -- counts, danger sets, ADASYN's per-row counts -----------------------------------------
 STRATEGIES = ["auto", 0.5, {1: 200}, "minority"]
 
@@ -108,7 +133,7 @@ def test_multiclass_counts_equal_imblearn(name):
 
 @pytest.mark.parametrize("kind", ["borderline-1", "borderline-2"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_borderline_danger_rows_equal_imblearn(kind, n_classes):
+def test_borderline_danger_rows_equal_imblearn(kind, n_classes, search):
     X, y = overlapping(n_classes=n_classes, n_minor=90)
     ours, theirs = pair("borderline1", kind=kind)
     ours.fit_resample(X, y)
@@ -119,7 +144,7 @@ def test_borderline_danger_rows_equal_imblearn(kind, n_classes):
         np.testing.assert_array_equal(ours.in_danger_indices_[label], rows)
 
 
-def test_adasyn_rows_per_row_equal_imblearn(monkeypatch):
+def test_adasyn_rows_per_row_equal_imblearn(monkeypatch, search):
     X, y = overlapping()
     seen = []
 
