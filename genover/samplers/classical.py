@@ -76,7 +76,20 @@ class SMOTE(_NeighbourhoodFitsClass, over_sampling.SMOTE):
 
 
 class SMOTENC(_NeighbourhoodFitsClass, over_sampling.SMOTENC):
-    """SMOTE-NC for mixed numeric and categorical columns, neighbourhood capped."""
+    """SMOTE-NC for mixed numeric and categorical columns, neighbourhood capped.
+
+    ``categorical_features`` may also be a numpy array of indices or a boolean mask, which
+    imbalanced-learn compares with ``"auto"`` and rejects when it holds two or more entries.
+    """
+
+    def _validate_column_types(self, X):
+        features = self.categorical_features
+        if isinstance(features, np.ndarray):  # imblearn tests `features == "auto"`
+            self.categorical_features = features.tolist()
+        try:
+            super()._validate_column_types(X)
+        finally:
+            self.categorical_features = features
 
 
 class ADASYN(_NeighbourhoodFitsClass, over_sampling.ADASYN):
