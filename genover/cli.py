@@ -124,7 +124,8 @@ def experiment_app(cfg: DictConfig) -> float | None:
 
 def _objective(payload: dict) -> float:
     main = next(iter(payload["methods"].values()))
-    return main["metrics"]["ap"]["mean"] if main["status"] == "ok" else float("nan")
+    ap = main["metrics"]["ap"]["mean"] if main["status"] == "ok" else None
+    return float("nan") if ap is None else ap
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")

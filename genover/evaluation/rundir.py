@@ -174,6 +174,17 @@ def fold_table(results: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def json_safe(value):
+    """``value`` with every NaN or infinite float as None (JSON's null: NaN is not JSON)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: DictConfig) -> None:
     """folds.csv, timings.json, TensorBoard, plots and, last, metrics.json (deterministic).
 
@@ -201,7 +212,8 @@ def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: Dic
     write_tensorboard(out / "tensorboard", payload, curves)
     if cfg.evaluation.plots:
         write_plots(out / "plots", curves, results, dataset)
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(json_safe(metrics), indent=2, sort_keys=True, allow_nan=False)
+    atomic_write_text(out / "metrics.json", text + "\n")
     log.info("results in %s\n%s", out, format_table(payload))
 
 

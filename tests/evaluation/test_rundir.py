@@ -21,3 +21,11 @@ def test_console_table_and_metrics_use_sample_std_like_the_report():
     }
     table = format_table(payload)
     assert "sample std n-1" in table and f"{np.std(values, ddof=1):.3f}" in table
+
+
+def test_metrics_json_writes_an_undefined_score_as_null():
+    """NaN is not JSON: metrics.json once held it (an AP over no minority class)."""
+    from genover.evaluation.rundir import json_safe
+
+    value = {"ap": {"mean": float("nan"), "std": 0.0}, "folds": [float("inf"), 1, "x"]}
+    assert json_safe(value) == {"ap": {"mean": None, "std": 0.0}, "folds": [None, 1, "x"]}
