@@ -30,6 +30,7 @@ from genover.samplers.auto import AutoSampler
 
 log = logging.getLogger(__name__)
 FORMATS = (".parquet", ".csv", ".npz")
+SYNTHETIC_FLAG = "is_synthetic"
 
 
 def output_paths(out: str, overwrite: bool, data: str = "") -> tuple[Path, Path]:
@@ -67,10 +68,17 @@ def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Se
         frame = read_table(str(cfg.data).split(":", 1)[1], text_columns=declared)
         target = str(cfg.target)
         features, labels = frame.drop(columns=[target]), frame[target]
+        labels.attrs["position"] = frame.columns.get_loc(target)  # written back in place
     else:
         frame = dataset.to_frame()
         features, labels = frame.drop(columns=["class"]), frame["class"].astype(str)
         labels.name = "class"
+    reserved = [str(c) for c in (*features.columns, labels.name) if str(c) == SYNTHETIC_FLAG]
+    if reserved:
+        raise ValueError(
+            f"data={cfg.data} has a column named {SYNTHETIC_FLAG!r}, the name of the flag "
+            "genover-generate adds to every output row; rename that column in the input."
+        )
     return features, labels
 
 
@@ -164,6 +172,11 @@ def generate(cfg: DictConfig) -> dict:
         )
     # The sampler learns from imputed rows; the original rows are written back untouched.
     fitted = impute_frame(features, dataset.impute) if dataset.impute else features
+    # bool columns as 0/1 numbers: a numeric-only sampler's interpolated 0.3 then shows as an
+    # invented value (cast back to bool it silently became True)
+    fitted = fitted.astype(
+        {c: float for c in fitted.columns if pd.api.types.is_bool_dtype(fitted[c])}
+    )
     start = time.perf_counter()
     X_res, y_res = _fit_resample(sampler, fitted, labels, categorical)
     seconds = time.perf_counter() - start
@@ -174,7 +187,7 @@ def generate(cfg: DictConfig) -> dict:
     if rows["removed"]:
         log.info("the sampler removed %d real rows: %s", rows["removed"], rows["removed_per_class"])
     if cfg.synthetic_only:
-        table = table[table["is_synthetic"]].reset_index(drop=True)
+        table = table[table[SYNTHETIC_FLAG]].reset_index(drop=True)
     write_table(table, path)
     manifest = {
         "output": str(path),
@@ -287,9 +300,12 @@ def augmented_table(
     synthetic = out.iloc[np.flatnonzero(new)].reset_index(drop=True)
     synthetic.columns = features.columns
     synthetic = _like(synthetic, features)
-    synthetic[labels.name] = pd.Series(np.asarray(y_res)[new]).astype(labels.dtype).to_numpy()
+    synthetic[labels.name] = pd.Series(np.asarray(y_res)[new]).astype(labels.dtype).array
     table = pd.concat([real, synthetic], ignore_index=True) if len(synthetic) else real
-    table["is_synthetic"] = np.arange(len(table)) >= len(real)
+    columns = list(features.columns)
+    columns.insert(labels.attrs.get("position", len(columns)), labels.name)
+    table = table[columns]  # the input's column order, the label where it was
+    table[SYNTHETIC_FLAG] = np.arange(len(table)) >= len(real)
     removed = np.setdiff1d(np.arange(len(features)), kept)
     rows = {
         "real": int(len(real)),
