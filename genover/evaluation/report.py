@@ -102,9 +102,38 @@ def collect_runs(root: Path) -> SweepRuns:
             )
     if frames:
         folds = pd.concat(frames, ignore_index=True)
+        labels = dataset_labels(folds[["dataset", "data_path"]].drop_duplicates())
+        folds["dataset"] = [labels[k] for k in zip(folds["dataset"], folds["data_path"])]
+        for row in runs.quality:
+            row["dataset"] = labels[(row["dataset"], row.pop("data_path"))]
+        folds = folds.drop(columns="data_path")
         keys = ["dataset", "classifier", "seed", "cap", "method", "repeat", "fold"]
         runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
     return runs
+
+
+def dataset_labels(pairs: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(dataset name, data file path) -> the name the report shows: the name, or, when
+    different files share it (``file:A/d.csv`` and ``file:B/d.csv`` are both ``file:d.csv``),
+    ``file:`` and the shortest tail of each path that tells them apart."""
+    labels = {}
+    for name, group in pairs.groupby("dataset", sort=False):
+        paths = [p for p in group["data_path"].unique() if p]
+        tails = {p: str(p) for p in paths}
+        for k in range(1, max((len(Path(p).parts) for p in paths), default=0) + 1):
+            if len(paths) < 2 or len({Path(p).parts[-k:] for p in paths}) == len(paths):
+                tails = {p: "/".join(Path(p).parts[-k:]) for p in paths}
+                break
+        for path in group["data_path"]:
+            labels[(name, path)] = f"file:{tails[path]}" if len(paths) > 1 and path else name
+        if len(paths) > 1:
+            log.warning(
+                "%s names %d different files; the report shows each by its path: %s",
+                name,
+                len(paths),
+                ", ".join(tails.values()),
+            )
+    return labels
 
 
 class UnreadableJob(ValueError):
@@ -148,6 +177,7 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         if not {"method", "repeat", "fold"} <= set(folds.columns):
             raise UnreadableJob("folds.csv lacks the method, repeat and fold columns")
         folds["dataset"] = metrics["dataset"]["name"]
+        folds["data_path"] = (metrics.get("data_fingerprint") or {}).get("path", "")
         folds["seed"] = metrics["cv"]["seed"]
         folds["cap"] = cap_label(metrics["cv"].get("minority_cap"))
         label = _classifier_label(metrics)
@@ -167,6 +197,7 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
                 runs.quality.append(
                     {
                         "dataset": metrics["dataset"]["name"],
+                        "data_path": folds["data_path"].iat[0],
                         "cap": folds["cap"].iat[0],
                         "method": name,
                         **{k: v["mean"] for k, v in quality.items()},

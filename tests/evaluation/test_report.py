@@ -302,3 +302,18 @@ def test_per_classifier_table_flags_a_classifier_the_method_loses_on(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "Significantly worse (Holm p < 0.05): gen on rf." in text
     assert pd.read_csv(tmp_path / "per_classifier.csv")["worse"].tolist() == [False, True]
+
+
+def test_two_files_with_one_name_stay_two_datasets(tmp_path):
+    """file:A/d.csv and file:B/d.csv are both named file:d.csv: the report merged them,
+    kept one's folds and dropped the other's while counting 2 finished runs."""
+    for i, (folder, score) in enumerate([("A", 0.9), ("B", 0.2)]):
+        _fake_run(tmp_path / str(i), "file:d.csv", 0, {"cvae": score, "smote": 0.5})
+        metrics = json.loads((tmp_path / str(i) / "metrics.json").read_text())
+        metrics["data_fingerprint"] = {"path": f"/data/{folder}/d.csv", "sha256": folder}
+        (tmp_path / str(i) / "metrics.json").write_text(json.dumps(metrics))
+    report = build_report(collect_runs(tmp_path))
+    means = report.summary.set_index(["dataset", "label"])["mean"]
+    assert means[("file:A/d.csv", "cvae")] == pytest.approx(0.905)
+    assert means[("file:B/d.csv", "cvae")] == pytest.approx(0.205)
+    assert report.scores.shape == (2, 2)
