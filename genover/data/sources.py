@@ -210,6 +210,8 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
             f"file:{rest} needs the label column: add target=<column> "
             f"(columns: {[str(c) for c in frame.columns][:20]})."
         )
+    if Path(rest).suffix.lower() in (".parquet", ".pq"):
+        categorical = [*(check_categorical(categorical) or []), *_text_columns(frame, target)]
     return dataset_from_frame(
         frame,
         target,
@@ -218,6 +220,18 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
         impute=impute,
         source={"kind": "file", "path": str(Path(rest).expanduser().resolve())},
     )
+
+
+def _text_columns(frame: pd.DataFrame, target: str) -> list[str]:
+    """Feature columns that a Parquet schema types as text or category: categorical, as in
+    ``genover-generate``, even when their values look numeric (ZIP ``00501`` stays a code)."""
+    return [
+        str(c)
+        for c in frame.columns
+        if c != target
+        and not pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
 
 
 LOADERS: dict[str, Callable[..., Dataset]] = {

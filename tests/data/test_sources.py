@@ -116,3 +116,22 @@ def test_sklearn_and_synthetic_specs():
         load_dataset("synthetic:q5")
     with pytest.raises(ValueError, match="has no class '12'"):
         load_dataset("sklearn:digits:12")
+
+
+def test_parquet_text_columns_stay_categories_even_when_they_look_numeric(tmp_path):
+    """The experiment read a Parquet text column of ZIP codes as numbers ("00501" became
+    501.0) while genover-generate kept it as categories."""
+    frame = pd.DataFrame(
+        {
+            "zip": ["00501", "02134", "00501", "02134"] * 5,
+            "size": pd.Categorical(["1", "2"] * 10),
+            "x": np.arange(20.0),
+            "y": ["a"] * 15 + ["b"] * 5,
+        }
+    )
+    frame.to_parquet(tmp_path / "t.parquet")
+    data = load_dataset(f"file:{tmp_path / 't.parquet'}", target="y")
+    kinds = {c.name: (c.kind, c.categories) for c in data.columns}
+    assert kinds["zip"] == ("categorical", ("00501", "02134"))
+    assert kinds["size"] == ("categorical", ("1", "2"))
+    assert kinds["x"] == ("numeric", ())
