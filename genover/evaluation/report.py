@@ -100,6 +100,7 @@ def collect_runs(root: Path) -> SweepRuns:
             runs.failed.append(
                 {"run": str(job.relative_to(root)), "what": _overrides(job), "error": str(err)}
             )
+    runs.incomplete += missing_jobs(root, {str(job.relative_to(root)) for job in jobs})
     if frames:
         folds = pd.concat(frames, ignore_index=True)
         labels = dataset_labels(folds[["dataset", "data_path"]].drop_duplicates())
@@ -110,6 +111,39 @@ def collect_runs(root: Path) -> SweepRuns:
         keys = ["dataset", "classifier", "seed", "cap", "method", "repeat", "fold"]
         runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
     return runs
+
+
+def missing_jobs(root: Path, present: set[str]) -> list[str]:
+    """The jobs that the sweep's ``multirun.yaml`` launches (Hydra's basic sweeper, job
+    folders named by number) that have no folder under ``root``: deleted, or never started."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    path = root / "multirun.yaml"
+    if not path.is_file():
+        return []
+    try:
+        hydra = OmegaConf.to_container(OmegaConf.load(path).hydra, resolve=False)
+        if (
+            not str(hydra["sweeper"]["_target_"]).endswith("BasicSweeper")
+            or hydra["sweep"]["subdir"] != "${hydra.job.num}"
+        ):
+            return []
+        params = [f"{k}={v}" for k, v in (hydra["sweeper"].get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides(params + hydra["overrides"]["task"])
+        jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    except (OSError, KeyError, TypeError, HydraException, OmegaConfBaseException) as err:
+        log.warning("%s: cannot tell which jobs the sweep launched (%s)", path, err)
+        return []
+    shown = [" ".join(job).replace("\\:", ":") for job in jobs]  # Hydra escapes ':'
+    return [
+        f"{i} ({text}): no job folder (deleted, or never started)"
+        for i, text in enumerate(shown)
+        if str(i) not in present
+    ]
 
 
 def dataset_labels(pairs: pd.DataFrame) -> dict[tuple[str, str], str]:
@@ -503,8 +537,9 @@ def write_report(
         cd_png = "cd_diagram.png"
     scarcity_png = None
     if report.scarcity is not None:
-        plot_scarcity_curve(report.scarcity, out / "scarcity_curve.png")
-        scarcity_png = "scarcity_curve.png"
+        if not report.scarcity.curve.empty:
+            plot_scarcity_curve(report.scarcity, out / "scarcity_curve.png")
+            scarcity_png = "scarcity_curve.png"
         atomic_write_text(
             out / "scarcity.csv", comparisons_frame(report.scarcity).to_csv(index=False)
         )
