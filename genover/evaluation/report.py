@@ -104,7 +104,8 @@ def collect_runs(root: Path) -> SweepRuns:
     if frames:
         folds = pd.concat(frames, ignore_index=True)
         labels = dataset_labels(folds[["dataset", "data_path"]].drop_duplicates())
-        folds["dataset"] = [labels[k] for k in zip(folds["dataset"], folds["data_path"])]
+        pairs = zip(folds["dataset"], folds["data_path"], strict=True)
+        folds["dataset"] = [labels[k] for k in pairs]
         for row in runs.quality:
             row["dataset"] = labels[(row["dataset"], row.pop("data_path"))]
         folds = folds.drop(columns="data_path")
