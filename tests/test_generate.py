@@ -367,7 +367,9 @@ def test_a_numeric_only_sampler_refuses_a_bool_column(compose_cfg, tmp_path):
     base = (f"data=file:{source}", "target=y", f"out={tmp_path / 'a.parquet'}")
     with pytest.raises(ValueError, match=r"numeric columns only.*\['flag'\].*smote_nc"):
         generate(compose_cfg(*base, "sampler=smote", tiny=False, config_name="generate"))
-    generate(compose_cfg(*base, "sampler=random_over", tiny=False, config_name="generate"))  # copies keep the column bool
+    generate(
+        compose_cfg(*base, "sampler=random_over", tiny=False, config_name="generate")
+    )  # copies keep the column bool
     table = pd.read_parquet(tmp_path / "a.parquet")
     assert table["flag"].dtype == bool
     copies = table[table["is_synthetic"]]
