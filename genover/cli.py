@@ -174,6 +174,12 @@ def interruptible(entry: Callable[[], object], prog: str, hint: str = RESUME_HIN
             cause += ": the chosen config has no such setting; check its spelling"
         sys.stderr.write(f"{prog}: {err}" + (f" ({cause})" if cause else "") + "\n")
         sys.exit(2)
+    except (PermissionError, FileExistsError, NotADirectoryError) as err:
+        sys.stderr.write(
+            f"{prog}: cannot write {err.filename}: {err.strerror}. Choose a writable folder "
+            "(hydra.run.dir=..., hydra.sweep.dir=... or out=...).\n"
+        )
+        sys.exit(2)
     except JobFailed as err:
         sys.stderr.write(f"{prog}: {failed_jobs(err.output_dir.parent)}\n")
         sys.exit(1)

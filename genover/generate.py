@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -52,12 +53,24 @@ def output_paths(out: str, overwrite: bool, data: str = "") -> tuple[Path, Path]
             f"out={out!r} is the input file data={data}; refusing to replace the source even "
             f"with overwrite=true. Write elsewhere, e.g. out={other}."
         )
+    if path.is_dir():  # before overwrite=true is suggested: it cannot replace a folder
+        raise ValueError(
+            f"out={out!r} is a directory; give a file name, e.g. out={path / 'aug'}{path.suffix}."
+        )
     for existing in (path, manifest):
         if existing.exists() and not overwrite:
             raise ValueError(f"{existing} exists; refusing to overwrite it. Pass overwrite=true.")
-    if path.exists() and path.is_dir():
-        raise ValueError(f"out={out!r} is a directory; give a file name.")
+    _check_writable(path, f"out={out!r}")
     return path, manifest
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse, before any fit, a path whose nearest existing folder cannot take it."""
+    folder = next(p for p in path.parents if p.exists())
+    if not folder.is_dir():
+        raise ValueError(f"{option}: {folder} is a file, not a folder; choose another location.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option}: the folder {folder} is not writable; choose another location.")
 
 
 def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Series]:

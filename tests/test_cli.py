@@ -162,3 +162,11 @@ def test_ctrl_c_in_generate_does_not_suggest_resume(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert stop.value.code == 130
     assert "Nothing was written" in err and "resume" not in err and "metrics.json" not in err
+
+
+def test_an_unwritable_run_directory_exits_2(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    proc = _run(["experiment=debug", "hydra.run.dir=afile/run"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write" in proc.stderr and "hydra.run.dir" in proc.stderr
+    assert "Traceback" not in proc.stderr

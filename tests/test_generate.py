@@ -391,3 +391,24 @@ def test_output_keeps_the_input_column_order_and_label_dtype(compose_cfg, tmp_pa
     assert list(table.columns) == ["y", "a", "b", "is_synthetic"]
     assert isinstance(table["y"].dtype, pd.CategoricalDtype)
     assert table["y"].value_counts().to_dict() == {"neg": 100, "pos": 100}
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_fit(
+    compose_cfg, claims_csv, tmp_path, monkeypatch
+):
+    """An unwritable out= gave a traceback after the sampler was fitted; a directory named
+    like a table was told to pass overwrite=true, which then failed too."""
+    import genover.generate as gen
+
+    path, _ = claims_csv
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "folder.csv").mkdir()
+    monkeypatch.setattr(gen, "build", lambda *_: pytest.fail("the sampler was built"))
+    base = (f"data=file:{path}", "target=is_fraud")
+    with pytest.raises(ValueError, match=r"afile is a file, not a folder"):
+        generate(_cfg(compose_cfg, *base, f"out={tmp_path / 'afile' / 'x.csv'}"))
+    for overwrite in ("false", "true"):
+        with pytest.raises(ValueError, match=r"folder.csv' is a directory; give a file name"):
+            generate(
+                _cfg(compose_cfg, *base, f"out={tmp_path / 'folder.csv'}", f"overwrite={overwrite}")
+            )

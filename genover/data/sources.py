@@ -25,6 +25,7 @@ SKLEARN_DATASETS = {
     "digits": skdatasets.load_digits,
 }
 _SYNTHETIC_KEYS = {"n": int, "d": int, "ir": float, "c": int, "sep": float}
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 _TOKEN = re.compile(r"^([a-z]+)=?([0-9.]+)$")
 
 
@@ -138,6 +139,13 @@ def read_table(path: str | Path, text_columns: Sequence[str] | None = None) -> p
     ZIP ``00501`` keep their leading zeros. Duplicate column names are an error.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in _TABLE_SUFFIXES)
+        listed = f" It holds {', '.join(found[:5])}." if found else ""
+        raise ValueError(
+            f"data file {str(path)!r} is a directory; give a .csv, .tsv or .parquet file after "
+            f"file: (e.g. file:{path / (found[0] if found else 'data.csv')}).{listed}"
+        )
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} does not exist; check the path after file:.")
     suffix = path.suffix.lower()

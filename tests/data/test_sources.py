@@ -135,3 +135,10 @@ def test_parquet_text_columns_stay_categories_even_when_they_look_numeric(tmp_pa
     assert kinds["zip"] == ("categorical", ("00501", "02134"))
     assert kinds["size"] == ("categorical", ("1", "2"))
     assert kinds["x"] == ("numeric", ())
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    """data=file:<a directory> said the path did not exist."""
+    (tmp_path / "claims.csv").write_text("a,y\n1,x\n2,z\n")
+    with pytest.raises(ValueError, match=r"is a directory; give a .csv.*It holds claims.csv"):
+        load_dataset(f"file:{tmp_path}", target="y")
