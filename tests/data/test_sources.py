@@ -142,3 +142,22 @@ def test_a_directory_is_named_as_one(tmp_path):
     (tmp_path / "claims.csv").write_text("a,y\n1,x\n2,z\n")
     with pytest.raises(ValueError, match=r"is a directory; give a .csv.*It holds claims.csv"):
         load_dataset(f"file:{tmp_path}", target="y")
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("b", [1e300, -2e300, 3e300] * 10, r"'b'.*as large as 3e\+300, too large to scale"),
+        ("b", [np.nan] * 30, r"column 'b' .*has no values \(all missing\).*Drop it"),
+        ("y", np.linspace(0.5, 9.5, 30), r"target column 'y' .*is continuous \(30 distinct"),
+    ],
+)
+def test_numeric_inputs_get_errors_that_name_the_column(tmp_path, column, values, message):
+    """Values near 1e300 failed later as "Input X contains NaN" with no column named; an
+    all-missing column with impute=median passed genover and was refused by generate; a
+    continuous target was blamed on categories."""
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": np.ones(30), "y": ["p", "q", "q"] * 10})
+    frame[column] = values
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(ValueError, match=message):
+        load_dataset(f"file:{tmp_path / 't.csv'}", target="y", impute="median")
