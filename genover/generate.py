@@ -160,6 +160,7 @@ def generate(cfg: DictConfig) -> dict:
     dataset = load_configured_dataset(cfg)
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
+    check_sampling_strategy(sampler, labels)
     amount_note = exact_counts(sampler, bool(cfg.get("amount_selection", False)))
     if sampler.get_params(deep=False).get("estimator") == "downstream":
         # sampler=auto scores with the run's classifier; generating has none (the manifest's
@@ -222,6 +223,23 @@ def generate(cfg: DictConfig) -> dict:
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
     log.info("wrote %d rows to %s (manifest %s)", len(table), path, manifest_path.name)
     return manifest
+
+
+def check_sampling_strategy(sampler, labels: pd.Series) -> None:
+    """imbalanced-learn's own check of ``sampling_strategy`` against the labels, before the
+    fit, with the option named (its message names neither)."""
+    from imblearn.utils import check_sampling_strategy as imblearn_check
+
+    strategy = sampler.get_params(deep=False).get("sampling_strategy")
+    kind = getattr(sampler, "_sampling_type", None)
+    if strategy is None or kind is None or callable(strategy):
+        return
+    try:
+        imblearn_check(strategy, labels.to_numpy(), kind)
+    except ValueError as err:
+        raise ValueError(
+            f"sampler.sampling_strategy={strategy!r}: {err} (class counts: {_counts(labels)})"
+        ) from err
 
 
 def _one_hot_and_scale(categorical: list):

@@ -412,3 +412,17 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_fit(
             generate(
                 _cfg(compose_cfg, *base, f"out={tmp_path / 'folder.csv'}", f"overwrite={overwrite}")
             )
+
+
+def test_an_impossible_sampling_strategy_is_named_before_the_fit(compose_cfg, claims_csv, tmp_path):
+    path, _ = claims_csv
+    args = (
+        f"data=file:{path}",
+        "target=is_fraud",
+        "sampler=random_over",
+        f"out={tmp_path / 'a.csv'}",
+    )
+    with pytest.raises(ValueError, match=r"sampler.sampling_strategy=0.01: .*'no': 78, 'yes': 12"):
+        generate(
+            compose_cfg(*args, "sampler.sampling_strategy=0.01", tiny=False, config_name="generate")
+        )

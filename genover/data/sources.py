@@ -80,7 +80,8 @@ def _load_sklearn(rest: str, *, impute, **_) -> Dataset:
     if minority:
         if minority not in set(labels):
             raise ValueError(
-                f"sklearn:{name} has no class {minority!r}; classes: {sorted(set(labels))}."
+                f"sklearn:{name} has no class {minority!r}; classes: "
+                f"{', '.join(sorted(str(c) for c in set(labels)))}."
             )
         labels = np.where(labels == minority, minority, f"not_{minority}")
     frame = pd.DataFrame(bunch.data, columns=[str(c) for c in bunch.feature_names])
@@ -102,10 +103,27 @@ def parse_synthetic(rest: str) -> dict:
                 "(rows, features, imbalance ratio, classes, class separation)."
             )
         key = match.group(1)
-        options[key] = _SYNTHETIC_KEYS[key](match.group(2))
+        try:
+            options[key] = _SYNTHETIC_KEYS[key](match.group(2))
+        except ValueError:
+            raise ValueError(
+                f"synthetic:{rest}: {token!r} needs a whole number (e.g. {key}10)."
+            ) from None
     if options["c"] < 2 or options["ir"] < 1 or options["n"] < 10 or options["d"] < 2:
         raise ValueError(f"synthetic:{rest} needs c>=2, ir>=1, n>=10 and d>=2.")
+    clusters = 1 if options["c"] > 2 else 2
+    if options["c"] * clusters > 2 ** _informative(options["d"]):
+        least = next(d for d in range(2, 200) if options["c"] * clusters <= 2 ** _informative(d))
+        raise ValueError(
+            f"synthetic:{rest}: {options['c']} classes need at least {least} features "
+            f"(d{least}), since half the features carry the class; raise d or lower c."
+        )
     return options
+
+
+def _informative(d: int) -> int:
+    """How many of ``d`` synthetic features carry the class."""
+    return max(2, d // 2)
 
 
 def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
@@ -116,7 +134,7 @@ def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
     X, y = make_classification(
         n_samples=opts["n"],
         n_features=opts["d"],
-        n_informative=max(2, opts["d"] // 2),
+        n_informative=_informative(opts["d"]),
         n_redundant=min(2, opts["d"] // 4),
         n_classes=opts["c"],
         n_clusters_per_class=1 if opts["c"] > 2 else 2,
@@ -166,6 +184,12 @@ def read_table(path: str | Path, text_columns: Sequence[str] | None = None) -> p
         return pd.read_csv(path, sep=sep, dtype=text or None, keep_default_na=True)
     except pd.errors.EmptyDataError as err:
         raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"data file {str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#x} at "
+            f"position {err.start}); save it as UTF-8, e.g. iconv -f latin1 -t utf-8 "
+            f"{path.name} > {path.stem}_utf8{path.suffix}."
+        ) from err
 
 
 def _reject_duplicate_columns(names: Sequence[str], path: Path) -> None:

@@ -161,3 +161,21 @@ def test_numeric_inputs_get_errors_that_name_the_column(tmp_path, column, values
     frame.to_csv(tmp_path / "t.csv", index=False)
     with pytest.raises(ValueError, match=message):
         load_dataset(f"file:{tmp_path / 't.csv'}", target="y", impute="median")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("synthetic:n1.5", r"synthetic:n1.5: 'n1.5' needs a whole number"),
+        ("synthetic:n300:d2:c5", r"synthetic:n300:d2:c5: 5 classes need at least 6 features"),
+        ("sklearn:digits:11", r"no class '11'; classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9\.$"),
+        ("latin1", r"'.*t.csv' is not UTF-8 text \(byte 0xe9.*save it as UTF-8"),
+    ],
+)
+def test_messages_name_the_option_or_the_file(tmp_path, spec, message):
+    """int()'s, make_classification's and pandas' messages, or classes shown as np.str_."""
+    if spec == "latin1":
+        (tmp_path / "t.csv").write_bytes("a,y\n1,caf\xe9\n2,b\n".encode("latin1"))
+        spec = f"file:{tmp_path / 't.csv'}"
+    with pytest.raises(ValueError, match=message):
+        load_dataset(spec, target="y")
