@@ -242,6 +242,7 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
             f"file:{rest} needs the label column: add target=<column> "
             f"(columns: {[str(c) for c in frame.columns][:20]})."
         )
+    _check_spaces(frame, name=f"file:{rest}")
     if Path(rest).suffix.lower() in (".parquet", ".pq"):
         categorical = [*(check_categorical(categorical) or []), *_text_columns(frame, target)]
     return dataset_from_frame(
@@ -252,6 +253,25 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
         impute=impute,
         source={"kind": "file", "path": str(Path(rest).expanduser().resolve())},
     )
+
+
+def _check_spaces(frame: pd.DataFrame, name: str) -> None:
+    """Refuse text values that differ only by surrounding spaces (``"yes"``, ``"yes "``):
+    genover strips them (KEEL files pad their labels) and would merge what the file, and
+    so ``genover-generate``'s output, keeps apart."""
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            continue
+        raw = pd.Series(frame[column].dropna().astype(str).unique())
+        merged = raw[raw.str.strip().duplicated(keep=False)]
+        if len(merged):
+            shown = ", ".join(repr(v) for v in sorted(merged)[:5])
+            raise ValueError(
+                f"column {str(column)!r} of {name} has values that differ only by surrounding "
+                f"spaces ({shown}); make them one value in the file (or truly different)."
+            )
 
 
 def _text_columns(frame: pd.DataFrame, target: str) -> list[str]:

@@ -179,3 +179,14 @@ def test_messages_name_the_option_or_the_file(tmp_path, spec, message):
         spec = f"file:{tmp_path / 't.csv'}"
     with pytest.raises(ValueError, match=message):
         load_dataset(spec, target="y")
+
+
+@pytest.mark.parametrize("column", ["y", "c"])
+def test_values_differing_only_by_spaces_are_an_error(tmp_path, column):
+    """genover merged "yes" and "yes " (it strips spaces) while genover-generate kept them
+    apart: the two commands saw different classes."""
+    frame = pd.DataFrame({"a": np.arange(12.0), "c": ["u", "v"] * 6, "y": ["no"] * 8 + ["yes"] * 4})
+    frame.loc[[0, 9], column] = frame.loc[[0, 9], column] + " "
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(ValueError, match=rf"column '{column}'.*differ only by surrounding spaces"):
+        load_dataset(f"file:{tmp_path / 't.csv'}", target="y")
