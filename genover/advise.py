@@ -35,6 +35,7 @@ import logging
 import math
 import shlex
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -580,7 +581,9 @@ def rank_candidates(
     for rec in [reference, *chosen]:
         cfg = compose([*model_overrides(rec.overrides), *cv])
         try:
-            aps, method = _fold_aps(run(cfg))
+            with warnings.catch_warnings():  # sklearn warns per fold without minority rows
+                warnings.filterwarnings("ignore", message="No positive class found in y_true")
+                aps, method = _fold_aps(run(cfg))
             error = None if len(aps) else method.get("error", "failed")
         except ValueError as err:
             aps, error = np.array([]), f"{type(err).__name__}: {err}"

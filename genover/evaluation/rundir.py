@@ -261,10 +261,11 @@ def format_table(payload: dict) -> str:
     """A compact per-method table of mean ± std, AP first."""
     shown = ("ap", "roc_auc", "f1", "fbeta_tuned", "mcc", "gmean", "balanced_accuracy")
     header = ["method", *shown, "synthetic/fold", "folds with none"]
-    rows = []
+    rows, failures = [], []
     for name, result in payload["methods"].items():
         if result["status"] != "ok":
-            rows.append([name, "failed: " + result["error"][:60]])
+            rows.append([name, "failed (below)"])
+            failures.append(f"{name} failed: {result['error']}")
             continue
         generated = result.get("generation") or {}
         counts = (
@@ -293,4 +294,4 @@ def format_table(payload: dict) -> str:
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]
     ]
     title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds, sample std n-1)"
-    return "\n".join([title, *lines])
+    return "\n".join([title, *lines, *failures])  # each error in full

@@ -42,7 +42,7 @@ class _NeighbourhoodFitsClass:
         self._neighbour_cap = min(counts.values(), default=2) - 1
         self._shrunk = False
         if self._neighbour_cap < 1:
-            smallest = min(counts, key=counts.get)
+            smallest = np.asarray(min(counts, key=counts.get)).item()  # 9, not np.int64(9)
             raise ValueError(
                 f"{type(self).__name__} cannot interpolate class {smallest!r}: it has a single "
                 "row in this training set. Add rows, use fewer folds, or use "
