@@ -90,6 +90,14 @@ class SMOTENC(_NeighbourhoodFitsClass, over_sampling.SMOTENC):
             super()._validate_column_types(X)
         finally:
             self.categorical_features = features
+        n_categorical = self.categorical_features_.size
+        if n_categorical in (0, self.n_features_):
+            kind = "numeric" if n_categorical == 0 else "categorical"
+            fix = "sampler=smote" if n_categorical == 0 else "sampler=random_over or sampler=cvae"
+            raise ValueError(
+                f"SMOTE-NC needs both numeric and categorical columns, and every column here is "
+                f"{kind}; use {fix}."
+            )
 
 
 class ADASYN(_NeighbourhoodFitsClass, over_sampling.ADASYN):

@@ -186,3 +186,10 @@ def test_smote_nc_takes_a_numpy_array_of_two_categorical_columns(features):
     assert Counter(yr)[1] == 54
     assert set(np.unique(Xr[:, 1:])) <= {0.0, 1.0, 2.0}
     assert sampler.get_params()["categorical_features"] is features  # parameters untouched
+
+
+def test_smote_nc_on_all_categorical_columns_names_the_alternatives():
+    """keel:zoo-3 (16 categorical columns, no numeric one)."""
+    X = np.random.default_rng(0).integers(0, 3, (40, 2)).astype(float)
+    with pytest.raises(ValueError, match=r"every column here is categorical; use sampler=random"):
+        SMOTENC(categorical_features=[0, 1]).fit_resample(X, np.array([0] * 34 + [1] * 6))
