@@ -281,8 +281,10 @@ def _text_columns(frame: pd.DataFrame, target: str) -> list[str]:
         str(c)
         for c in frame.columns
         if c != target
-        and not pd.api.types.is_numeric_dtype(frame[c])
-        and not pd.api.types.is_bool_dtype(frame[c])
+        and (
+            pd.api.types.is_string_dtype(frame[c])
+            or isinstance(frame[c].dtype, pd.CategoricalDtype)
+        )
     ]
 
 
