@@ -35,6 +35,7 @@ import logging
 import math
 import shlex
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -329,6 +330,23 @@ def band_methods(profile: Profile, band: Band) -> tuple[Method, ...]:
     return BAND_METHODS[band.label]
 
 
+# Samplers that interpolate between a minority row and its minority neighbours.
+INTERPOLATING = {
+    f"sampler={name}"
+    for name in ("smote", "adasyn", "borderline1", "borderline2", "smote_nc", "smote_tomek")
+}
+
+
+def runnable_methods(methods: tuple[Method, ...], profile: Profile) -> tuple[Method, ...]:
+    """``methods`` without the interpolating samplers when a training fold keeps fewer than
+    2 minority rows (they cannot run there: the ``smote_k`` warning says so)."""
+    folds = min(CHECK_FOLDS, max(profile.minority_rows, 2))
+    if smallest_training_fold(profile.minority_rows, folds) >= 2:
+        return methods
+    kept = tuple(m for m in methods if not INTERPOLATING & set(m.overrides))
+    return kept or methods
+
+
 def domain_methods(domain: str, primary: Method) -> tuple[Method, ...]:
     """The domain's methods; medical re-runs the band's first method with a cost threshold."""
     if domain == "medical":
@@ -454,7 +472,7 @@ def advise(profile: Profile, base: tuple[str, ...], domain: str | None = None) -
     if domain is not None and domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)} or omit it.")
     band = ratio_band(profile.imbalance_ratio)
-    methods = band_methods(profile, band)
+    methods = runnable_methods(band_methods(profile, band), profile)
     extra = domain_methods(domain, methods[0]) if domain else ()
     return Advice(
         profile=profile,
@@ -563,7 +581,9 @@ def rank_candidates(
     for rec in [reference, *chosen]:
         cfg = compose([*model_overrides(rec.overrides), *cv])
         try:
-            aps, method = _fold_aps(run(cfg))
+            with warnings.catch_warnings():  # sklearn warns per fold without minority rows
+                warnings.filterwarnings("ignore", message="No positive class found in y_true")
+                aps, method = _fold_aps(run(cfg))
             error = None if len(aps) else method.get("error", "failed")
         except ValueError as err:
             aps, error = np.array([]), f"{type(err).__name__}: {err}"

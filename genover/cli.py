@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,11 @@ CONFIG_PATH = "pkg://genover.conf"
 
 class JobFailed(RuntimeError):
     """A sweep job that produced nothing usable; Hydra records it as failed, runs the other
-    jobs, and the sweep then exits with status 1."""
+    jobs, and the sweep then exits with status 1, listing every failed job."""
+
+    def __init__(self, output_dir: Path, message: str) -> None:
+        super().__init__(f"{output_dir}: {message}")
+        self.output_dir = output_dir
 
 
 def _in_sweep() -> bool:
@@ -46,7 +51,7 @@ def _fail(err: Exception, output_dir: Path, status: int = 2) -> None:
     if not _in_sweep():
         sys.exit(status)
     if not _optuna_sweep():
-        raise JobFailed(f"{output_dir}: {err}") from None  # the message says it all
+        raise JobFailed(output_dir, str(err)) from None  # the message says it all
 
 
 def auto_threads(cores: int, launcher: dict | None, load: float | None = None) -> int:
@@ -67,8 +72,6 @@ def auto_threads(cores: int, launcher: dict | None, load: float | None = None) -
 def share_threads(threads: int | str = "auto") -> int:
     """Give this job ``threads`` torch intra-op threads (``auto``: :func:`auto_threads`), so
     that a 2-job sweep on 2 cores runs one thread per job instead of oversubscribing."""
-    import os
-
     import torch
     from omegaconf import OmegaConf
 
@@ -138,7 +141,8 @@ def _fold_cache(cfg: DictConfig, output_dir: Path):
 
 def _objective(payload: dict) -> float:
     main = next(iter(payload["methods"].values()))
-    return main["metrics"]["ap"]["mean"] if main["status"] == "ok" else float("nan")
+    ap = main["metrics"]["ap"]["mean"] if main["status"] == "ok" else None
+    return float("nan") if ap is None else ap
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
@@ -158,21 +162,77 @@ def _generate_app(cfg: DictConfig) -> dict | None:
     return None
 
 
-def interruptible(entry: Callable[[], object], prog: str) -> None:
-    """Run a command; Ctrl-C ends it with a message and exit status 130 (128 + SIGINT)."""
+RESUME_HINT = (
+    "A run directory without metrics.json is incomplete; run the same command with "
+    "resume=true to redo only unfinished jobs."
+)
+
+
+def interruptible(entry: Callable[[], object], prog: str, hint: str = RESUME_HINT) -> None:
+    """Run a command; Ctrl-C ends it with ``hint`` and exit status 130 (128 + SIGINT).
+
+    Hydra's own errors (an unknown option, a malformed override) exit with status 2, and a
+    sweep with failed jobs lists each of them and exits with status 1, without a traceback.
+    """
+    from hydra.errors import CompactHydraException
+
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra's errors reach us, not exit(1)
     try:
         entry()
     except KeyboardInterrupt:
-        sys.stderr.write(
-            f"\n{prog}: interrupted (Ctrl-C). A run directory without metrics.json is "
-            "incomplete; run the same command with resume=true to redo only unfinished jobs.\n"
-        )
+        sys.stderr.write(f"\n{prog}: interrupted (Ctrl-C). {hint}\n")
         sys.exit(130)
+    except CompactHydraException as err:
+        cause = str(err.__cause__ or "").split("\n")[0]
+        if "not in struct" in cause:
+            cause += ": the chosen config has no such setting; check its spelling"
+        sys.stderr.write(f"{prog}: {err}" + (f" ({cause})" if cause else "") + "\n")
+        sys.exit(2)
+    except (PermissionError, FileExistsError, NotADirectoryError) as err:
+        sys.stderr.write(
+            f"{prog}: cannot write {err.filename}: {err.strerror}. Choose a writable folder "
+            "(hydra.run.dir=..., hydra.sweep.dir=... or out=...).\n"
+        )
+        sys.exit(2)
+    except JobFailed as err:
+        sys.stderr.write(f"{prog}: {failed_jobs(err.output_dir.parent)}\n")
+        sys.exit(1)
+
+
+def failed_jobs(sweep_dir: Path) -> str:
+    """Every job of a sweep that recorded an ``error.json``, one line each."""
+    lines = []
+    for path in sorted(sweep_dir.glob("*/error.json"), key=lambda p: (len(p.parent.name), p)):
+        try:
+            error = json.loads(path.read_text()).get("error", "unknown error")
+        except (OSError, ValueError):
+            error = "error.json unreadable"
+        lines.append(f"  {path.parent}: {error}")
+    return f"{len(lines)} sweep job(s) failed (the others finished):\n" + "\n".join(lines)
 
 
 def generate_app() -> None:
     """``genover-generate``: fit a sampler and write the augmented dataset."""
-    interruptible(_generate_app, "genover-generate")
+    if _bad_choices(sys.argv[1:], "genover-generate"):
+        sys.exit(2)
+    interruptible(
+        _generate_app,
+        "genover-generate",
+        "Nothing was written (the table and its manifest are written at the end); run the "
+        "same command again.",
+    )
+
+
+def _bad_choices(args: list[str], prog: str) -> bool:
+    """Report an unknown config-group option on the command line; True if there was one."""
+    from genover.experiment.config import check_choices
+
+    try:
+        check_choices(args)
+    except ValueError as err:
+        sys.stderr.write(f"{prog}: {err}\n")
+        return True
+    return False
 
 
 def list_datasets() -> None:
@@ -250,4 +310,6 @@ def main() -> None:
             sys.stderr.write(f"genover: {err}\n")
             sys.exit(2)
         return
+    if _bad_choices(sys.argv[1:], "genover"):
+        sys.exit(2)
     interruptible(experiment_app, "genover")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from genover.samplers.auto import AutoSampler
 
 log = logging.getLogger(__name__)
 FORMATS = (".parquet", ".csv", ".npz")
+SYNTHETIC_FLAG = "is_synthetic"
 
 
 def output_paths(out: str, overwrite: bool, data: str = "") -> tuple[Path, Path]:
@@ -51,12 +53,24 @@ def output_paths(out: str, overwrite: bool, data: str = "") -> tuple[Path, Path]
             f"out={out!r} is the input file data={data}; refusing to replace the source even "
             f"with overwrite=true. Write elsewhere, e.g. out={other}."
         )
+    if path.is_dir():  # before overwrite=true is suggested: it cannot replace a folder
+        raise ValueError(
+            f"out={out!r} is a directory; give a file name, e.g. out={path / 'aug'}{path.suffix}."
+        )
     for existing in (path, manifest):
         if existing.exists() and not overwrite:
             raise ValueError(f"{existing} exists; refusing to overwrite it. Pass overwrite=true.")
-    if path.exists() and path.is_dir():
-        raise ValueError(f"out={out!r} is a directory; give a file name.")
+    _check_writable(path, f"out={out!r}")
     return path, manifest
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse, before any fit, a path whose nearest existing folder cannot take it."""
+    folder = next(p for p in path.parents if p.exists())
+    if not folder.is_dir():
+        raise ValueError(f"{option}: {folder} is a file, not a folder; choose another location.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option}: the folder {folder} is not writable; choose another location.")
 
 
 def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Series]:
@@ -67,10 +81,17 @@ def source_frame(cfg: DictConfig, dataset: Dataset) -> tuple[pd.DataFrame, pd.Se
         frame = read_table(str(cfg.data).split(":", 1)[1], text_columns=declared)
         target = str(cfg.target)
         features, labels = frame.drop(columns=[target]), frame[target]
+        labels.attrs["position"] = frame.columns.get_loc(target)  # written back in place
     else:
         frame = dataset.to_frame()
         features, labels = frame.drop(columns=["class"]), frame["class"].astype(str)
         labels.name = "class"
+    reserved = [str(c) for c in (*features.columns, labels.name) if str(c) == SYNTHETIC_FLAG]
+    if reserved:
+        raise ValueError(
+            f"data={cfg.data} has a column named {SYNTHETIC_FLAG!r}, the name of the flag "
+            "genover-generate adds to every output row; rename that column in the input."
+        )
     return features, labels
 
 
@@ -139,6 +160,7 @@ def generate(cfg: DictConfig) -> dict:
     dataset = load_configured_dataset(cfg)
     features, labels = source_frame(cfg, dataset)
     sampler = build(cfg.sampler)
+    check_sampling_strategy(sampler, labels)
     amount_note = exact_counts(sampler, bool(cfg.get("amount_selection", False)))
     if sampler.get_params(deep=False).get("estimator") == "downstream":
         # sampler=auto scores with the run's classifier; generating has none (the manifest's
@@ -165,6 +187,11 @@ def generate(cfg: DictConfig) -> dict:
         )
     # The sampler learns from imputed rows; the original rows are written back untouched.
     fitted = impute_frame(features, dataset.impute) if dataset.impute else features
+    # bool columns as 0/1 numbers: a numeric-only sampler's interpolated 0.3 then shows as an
+    # invented value (cast back to bool it silently became True)
+    fitted = fitted.astype(
+        {c: float for c in fitted.columns if pd.api.types.is_bool_dtype(fitted[c])}
+    )
     start = time.perf_counter()
     X_res, y_res = _fit_resample(sampler, fitted, labels, categorical)
     seconds = time.perf_counter() - start
@@ -175,7 +202,7 @@ def generate(cfg: DictConfig) -> dict:
     if rows["removed"]:
         log.info("the sampler removed %d real rows: %s", rows["removed"], rows["removed_per_class"])
     if cfg.synthetic_only:
-        table = table[table["is_synthetic"]].reset_index(drop=True)
+        table = table[table[SYNTHETIC_FLAG]].reset_index(drop=True)
     write_table(table, path)
     manifest = {
         "output": str(path),
@@ -225,6 +252,23 @@ def _check_mixed(sampler, columns: list, categorical: list) -> None:
             f"{[str(c) for c in columns]} are numeric. Use sampler=smote, or declare the "
             "category columns with categorical=[...]."
         )
+
+
+def check_sampling_strategy(sampler, labels: pd.Series) -> None:
+    """imbalanced-learn's own check of ``sampling_strategy`` against the labels, before the
+    fit, with the option named (its message names neither)."""
+    from imblearn.utils import check_sampling_strategy as imblearn_check
+
+    strategy = sampler.get_params(deep=False).get("sampling_strategy")
+    kind = getattr(sampler, "_sampling_type", None)
+    if strategy is None or kind is None or callable(strategy):
+        return
+    try:
+        imblearn_check(strategy, labels.to_numpy(), kind)
+    except ValueError as err:
+        raise ValueError(
+            f"sampler.sampling_strategy={strategy!r}: {err} (class counts: {_counts(labels)})"
+        ) from err
 
 
 def _one_hot_and_scale(categorical: list):
@@ -316,9 +360,12 @@ def augmented_table(
     synthetic = out.iloc[np.flatnonzero(new)].reset_index(drop=True)
     synthetic.columns = features.columns
     synthetic = _like(synthetic, features)
-    synthetic[labels.name] = pd.Series(np.asarray(y_res)[new]).astype(labels.dtype).to_numpy()
+    synthetic[labels.name] = pd.Series(np.asarray(y_res)[new]).astype(labels.dtype).array
     table = pd.concat([real, synthetic], ignore_index=True) if len(synthetic) else real
-    table["is_synthetic"] = np.arange(len(table)) >= len(real)
+    columns = list(features.columns)
+    columns.insert(labels.attrs.get("position", len(columns)), labels.name)
+    table = table[columns]  # the input's column order, the label where it was
+    table[SYNTHETIC_FLAG] = np.arange(len(table)) >= len(real)
     removed = np.setdiff1d(np.arange(len(features)), kept)
     rows = {
         "real": int(len(real)),

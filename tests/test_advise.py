@@ -376,3 +376,13 @@ def test_two_minority_rows_advice_and_its_check_use_the_same_folds(tmp_path, cap
     for overrides in commands:
         payload = run(compose_cfg(*overrides, "evaluation.plots=false", tiny=False))
         assert any(m["status"] == "ok" for m in payload["methods"].values()), overrides
+
+
+def test_a_sampler_that_cannot_run_is_not_recommended():
+    """At 30:1 with 2 minority rows a training fold keeps 1: advise ranked ADASYN first while
+    its own warning said ADASYN cannot run there."""
+    advice = advise(profile((60, 2)), ("data=x:y",))
+    assert "cannot run" in {n.kind: n for n in advice.warnings}["smote_k"].message
+    recommended = [o for r in advice.recommendations for o in r.overrides]
+    assert "sampler=adasyn" not in recommended and "sampler=smote" not in recommended
+    assert methods(advice.recommendations)[0] == ("sampler=none", "classifier=mlp", "loss=focal")

@@ -47,6 +47,9 @@ def test_multirun_keeps_going_past_a_bad_job(tmp_path):
     )
     assert proc.returncode == 1, proc.stderr  # every job ran; the sweep says one failed
     assert "keel:nope" in proc.stderr or "nope" in proc.stderr
+    # every failed job named, no traceback (it printed genover.cli.JobFailed's)
+    assert "1 sweep job(s) failed" in proc.stderr and "unknown KEEL dataset 'nope'" in proc.stderr
+    assert "Traceback" not in proc.stderr and "JobFailed" not in proc.stderr
     assert (tmp_path / "sweep" / "0" / "metrics.json").exists()
     error = json.loads((tmp_path / "sweep" / "1" / "error.json").read_text())
     assert "unknown KEEL dataset 'nope'" in error["error"]
@@ -116,3 +119,54 @@ def test_generate_help_is_its_own():
     assert proc.returncode == 0
     assert proc.stdout.startswith("genover-generate: fit a sampler on a dataset")
     assert "genover-generate data=keel:yeast4 sampler=ddpm" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("sampler=bogus", r"sampler=bogus: no such option\. Choose from: adasyn, arae"),
+        ("baselines=[none,smot]", r"baselines=smot: no such option\. Closest: smote"),
+        ("classifiers=[nonexist]", r"classifiers=nonexist: no such option.*knn, lightgbm"),
+    ],
+)
+def test_an_unknown_option_exits_2_naming_the_valid_ones(capsys, monkeypatch, override, message):
+    """Hydra's own errors exited 1 (documented: 2) and listed no valid names for a list group."""
+    import re
+
+    from genover import cli
+
+    monkeypatch.setattr(sys, "argv", ["genover", "experiment=debug", override])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2 and re.search(message, capsys.readouterr().err)
+
+
+def test_a_setting_the_config_lacks_exits_2_without_a_traceback(tmp_path):
+    proc = _run(["experiment=debug", "classifier.imbalance=bogus", "hydra.run.dir=out"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "classifier.imbalance" in proc.stderr and "the chosen config has no such" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_in_generate_does_not_suggest_resume(capsys, monkeypatch):
+    """genover-generate has neither resume=true nor a metrics.json."""
+    from genover import cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_generate_app", interrupted)
+    monkeypatch.setattr(sys, "argv", ["genover-generate", "out=a.csv"])
+    with pytest.raises(SystemExit) as stop:
+        cli.generate_app()
+    err = capsys.readouterr().err
+    assert stop.value.code == 130
+    assert "Nothing was written" in err and "resume" not in err and "metrics.json" not in err
+
+
+def test_an_unwritable_run_directory_exits_2(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    proc = _run(["experiment=debug", "hydra.run.dir=afile/run"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write" in proc.stderr and "hydra.run.dir" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -229,13 +229,18 @@ def test_booster_configs_and_constructor_defaults_agree(compose_cfg, option):
         ),
         ("evaluation.threshold.objective=f1", r"objective='f1': use one of fbeta, cost"),
         ("evaluation.threshold.cost=[1,2]", r"cost=\[1, 2\] is not a 2x2 matrix"),
+        ("evaluation.beta=-1", r"evaluation.beta=-1: F-beta needs a positive weight"),
+        ("seed=-1", r"seed=-1: use a whole number from 0"),
+        ("+tune.n_trials=0", r"tune.n_trials=0: use a whole number of at least 1"),
+        ("classifier=xgboost classifier.imbalance=bogus", r"classifier: The 'imbalance' param"),
+        ("classifiers=[lightgbm] classifiers.lightgbm.imbalance=x", r"classifiers.lightgbm: "),
     ],
 )
 def test_bad_options_are_named_with_a_valid_alternative(compose_cfg, override, message):
     from genover.experiment import validate_config
 
     with pytest.raises(ValueError, match=message):
-        validate_config(compose_cfg(override))
+        validate_config(compose_cfg(*override.split(" ")))
 
 
 def test_valid_options_pass(compose_cfg):

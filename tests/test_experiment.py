@@ -295,3 +295,30 @@ def test_heldout_copy_share_counts_the_test_folds_minority_rows_seen_in_training
     y = np.array([0, 1, 0, 1, 1, 0, 0])
     data = Dataset("toy", X, y, (Column("a", "numeric"),), ("no", "yes"))
     assert heldout_copy_share(data, X[[0, 1]], np.array([2, 3, 4])) == 1 / 2
+
+
+def _strict_json(path):
+    def refuse(constant):
+        raise ValueError(f"{path.name} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("data", ["balanced_binary", "sklearn:iris"])
+def test_balanced_data_scores_the_first_class_as_the_minority(data, compose_cfg, tmp_path):
+    """Balanced binary data crashed (no class rarer than the majority: IndexError), and
+    balanced multiclass data gave an AP of NaN in a metrics.json that was not JSON."""
+    target = []
+    if data == "balanced_binary":
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame({"a": rng.normal(size=80), "y": ["no", "yes"] * 40})
+        frame.loc[frame.y == "yes", "a"] += 1.0
+        frame.to_csv(tmp_path / "bal.csv", index=False)
+        data, target = f"file:{tmp_path / 'bal.csv'}", ["target=y"]
+    cfg = compose_cfg(f"data={data}", *target, "sampler=random_over", "baselines=[]")
+    payload = run(cfg, output_dir=tmp_path / "run")
+    assert payload["methods"]["random_over"]["status"] == "ok"
+    metrics = _strict_json(tmp_path / "run" / "metrics.json")
+    ap = metrics["methods"]["random_over"]["metrics"]["ap"]["mean"]
+    assert 0.5 < ap <= 1.0
+    assert metrics["dataset"]["minority"] in ("no", "setosa")

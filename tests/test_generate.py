@@ -426,3 +426,91 @@ def test_dates_and_identifiers_are_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=message):
         generate(_cfg(compose_cfg, f"data=file:{path}", "target=is_fraud", f"out={out}"))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("column", ["feature", "target"])
+def test_an_input_column_named_is_synthetic_is_refused(compose_cfg, claims_csv, tmp_path, column):
+    """It was silently overwritten by the flag genover-generate adds."""
+    path, frame = claims_csv
+    target = "is_fraud"
+    if column == "feature":
+        frame["is_synthetic"] = ["maybe"] * len(frame)
+    else:
+        frame, target = frame.rename(columns={"is_fraud": "is_synthetic"}), "is_synthetic"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "aug.csv"
+    with pytest.raises(ValueError, match=r"column named 'is_synthetic'.*rename that column"):
+        generate(_cfg(compose_cfg, f"data=file:{path}", f"target={target}", f"out={out}"))
+    assert not out.exists()
+
+
+def test_a_numeric_only_sampler_refuses_a_bool_column(compose_cfg, tmp_path):
+    """SMOTE interpolated a bool column (0.3) and the cast back made it True: 47% True
+    among synthetic rows against 30% among real ones, and no error."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "flag": rng.random(120) < 0.3})
+    frame["y"] = np.where(np.arange(120) % 6 == 0, "pos", "neg")
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source)
+    base = (f"data=file:{source}", "target=y", f"out={tmp_path / 'a.parquet'}")
+    with pytest.raises(ValueError, match=r"numeric columns only.*\['flag'\].*smote_nc"):
+        generate(compose_cfg(*base, "sampler=smote", tiny=False, config_name="generate"))
+    generate(
+        compose_cfg(*base, "sampler=random_over", tiny=False, config_name="generate")
+    )  # copies keep the column bool
+    table = pd.read_parquet(tmp_path / "a.parquet")
+    assert table["flag"].dtype == bool
+    copies = table[table["is_synthetic"]]
+    assert len(copies) == 80 and copies["flag"].isin(frame["flag"][frame.y == "pos"]).all()
+
+
+def test_output_keeps_the_input_column_order_and_label_dtype(compose_cfg, tmp_path):
+    """The label moved to the end, and a Parquet category label came back as text."""
+    rng = np.random.default_rng(0)
+    labels = np.where(np.arange(120) % 6 == 0, "pos", "neg")
+    frame = pd.DataFrame({"y": pd.Categorical(labels), "a": rng.normal(size=120)})
+    frame["b"] = rng.normal(size=120)
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source)
+    out = tmp_path / "out.parquet"
+    args = (f"data=file:{source}", "target=y", "sampler=smote", f"out={out}")
+    generate(compose_cfg(*args, tiny=False, config_name="generate"))
+    table = pd.read_parquet(out)
+    assert list(table.columns) == ["y", "a", "b", "is_synthetic"]
+    assert isinstance(table["y"].dtype, pd.CategoricalDtype)
+    assert table["y"].value_counts().to_dict() == {"neg": 100, "pos": 100}
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_fit(
+    compose_cfg, claims_csv, tmp_path, monkeypatch
+):
+    """An unwritable out= gave a traceback after the sampler was fitted; a directory named
+    like a table was told to pass overwrite=true, which then failed too."""
+    import genover.generate as gen
+
+    path, _ = claims_csv
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "folder.csv").mkdir()
+    monkeypatch.setattr(gen, "build", lambda *_: pytest.fail("the sampler was built"))
+    base = (f"data=file:{path}", "target=is_fraud")
+    with pytest.raises(ValueError, match=r"afile is a file, not a folder"):
+        generate(_cfg(compose_cfg, *base, f"out={tmp_path / 'afile' / 'x.csv'}"))
+    for overwrite in ("false", "true"):
+        with pytest.raises(ValueError, match=r"folder.csv' is a directory; give a file name"):
+            generate(
+                _cfg(compose_cfg, *base, f"out={tmp_path / 'folder.csv'}", f"overwrite={overwrite}")
+            )
+
+
+def test_an_impossible_sampling_strategy_is_named_before_the_fit(compose_cfg, claims_csv, tmp_path):
+    path, _ = claims_csv
+    args = (
+        f"data=file:{path}",
+        "target=is_fraud",
+        "sampler=random_over",
+        f"out={tmp_path / 'a.csv'}",
+    )
+    with pytest.raises(ValueError, match=r"sampler.sampling_strategy=0.01: .*'no': 78, 'yes': 12"):
+        generate(
+            compose_cfg(*args, "sampler.sampling_strategy=0.01", tiny=False, config_name="generate")
+        )

@@ -66,10 +66,11 @@ class Dataset:
 
     @property
     def minority_classes(self) -> list[int]:
-        """Every class rarer than the majority, rarest first."""
+        """Every class rarer than the majority, rarest first; on balanced data (every class
+        the same size) the ``minority_class``, so that a positive class is always scored."""
         counts = self.class_counts
         order = np.argsort(counts, kind="stable")
-        return [int(c) for c in order if counts[c] < counts.max()]
+        return [int(c) for c in order if counts[c] < counts.max()] or [self.minority_class]
 
     @property
     def imbalance_ratio(self) -> float:

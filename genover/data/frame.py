@@ -117,6 +117,13 @@ def _encode_target(labels: pd.Series, name: str, target: str) -> tuple[np.ndarra
             f"target column {target!r} of dataset {name!r} has {int(missing.sum())} missing "
             "labels; drop or label those rows first."
         )
+    if is_numeric_column(labels) and labels.nunique() > 2 and (labels % 1 != 0).any():
+        examples = ", ".join(f"{v:g}" for v in labels.unique()[:3])
+        raise ValueError(
+            f"target column {target!r} of dataset {name!r} is continuous ({labels.nunique()} "
+            f"distinct numbers such as {examples}); genover needs class labels. Choose a "
+            "label column with target=<column>, or bin this one into classes first."
+        )
     as_text = labels.astype(str).str.strip()
     class_names, y = np.unique(as_text.to_numpy(), return_inverse=True)
     if len(class_names) < 2:
@@ -220,6 +227,27 @@ def _encode_categorical(
     return Column(col_name, "categorical", categories=tuple(categories)), codes
 
 
+def _check_usable(X: np.ndarray, bad_inf: np.ndarray, columns: list[Column], name: str) -> None:
+    """Reject a column without a single value (nothing to impute it from) and one whose
+    values are too large to scale (its variance overflows float64)."""
+    present = ~np.isnan(X) & ~bad_inf
+    for j, column in enumerate(columns):
+        if not present[:, j].any():
+            raise ValueError(
+                f"column {column.name!r} of dataset {name!r} has no values (all missing); "
+                "nothing can be learned or imputed from it. Drop it from the source."
+            )
+        values = X[present[:, j], j]
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.std(values)
+        if not column.is_categorical and not np.isfinite(spread):
+            raise ValueError(
+                f"numeric column {column.name!r} of dataset {name!r} holds values as large as "
+                f"{np.max(np.abs(values)):.3g}, too large to scale (their variance overflows); "
+                "rescale it, e.g. divide by a power of ten or take a logarithm."
+            )
+
+
 def is_numeric_column(values) -> bool:
     """Whether a column (a pandas series or an array) holds numbers: not text, not a pandas
     category, not bool."""
@@ -233,6 +261,7 @@ def non_finite_counts(X: np.ndarray) -> np.ndarray:
 
 def _check_finite(X: np.ndarray, columns: list[Column], name: str, impute: str | None) -> None:
     bad_inf = np.isinf(X)
+    _check_usable(X, bad_inf, columns, name)
     if impute is not None:
         X[bad_inf] = np.nan
         return

@@ -25,6 +25,7 @@ SKLEARN_DATASETS = {
     "digits": skdatasets.load_digits,
 }
 _SYNTHETIC_KEYS = {"n": int, "d": int, "ir": float, "c": int, "sep": float}
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 _TOKEN = re.compile(r"^([a-z]+)=?([0-9.]+)$")
 
 
@@ -79,7 +80,8 @@ def _load_sklearn(rest: str, *, impute, **_) -> Dataset:
     if minority:
         if minority not in set(labels):
             raise ValueError(
-                f"sklearn:{name} has no class {minority!r}; classes: {sorted(set(labels))}."
+                f"sklearn:{name} has no class {minority!r}; classes: "
+                f"{', '.join(sorted(str(c) for c in set(labels)))}."
             )
         labels = np.where(labels == minority, minority, f"not_{minority}")
     frame = pd.DataFrame(bunch.data, columns=[str(c) for c in bunch.feature_names])
@@ -101,10 +103,27 @@ def parse_synthetic(rest: str) -> dict:
                 "(rows, features, imbalance ratio, classes, class separation)."
             )
         key = match.group(1)
-        options[key] = _SYNTHETIC_KEYS[key](match.group(2))
+        try:
+            options[key] = _SYNTHETIC_KEYS[key](match.group(2))
+        except ValueError:
+            raise ValueError(
+                f"synthetic:{rest}: {token!r} needs a whole number (e.g. {key}10)."
+            ) from None
     if options["c"] < 2 or options["ir"] < 1 or options["n"] < 10 or options["d"] < 2:
         raise ValueError(f"synthetic:{rest} needs c>=2, ir>=1, n>=10 and d>=2.")
+    clusters = 1 if options["c"] > 2 else 2
+    if options["c"] * clusters > 2 ** _informative(options["d"]):
+        least = next(d for d in range(2, 200) if options["c"] * clusters <= 2 ** _informative(d))
+        raise ValueError(
+            f"synthetic:{rest}: {options['c']} classes need at least {least} features "
+            f"(d{least}), since half the features carry the class; raise d or lower c."
+        )
     return options
+
+
+def _informative(d: int) -> int:
+    """How many of ``d`` synthetic features carry the class."""
+    return max(2, d // 2)
 
 
 def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
@@ -115,7 +134,7 @@ def _load_synthetic(rest: str, *, seed, impute, **_) -> Dataset:
     X, y = make_classification(
         n_samples=opts["n"],
         n_features=opts["d"],
-        n_informative=max(2, opts["d"] // 2),
+        n_informative=_informative(opts["d"]),
         n_redundant=min(2, opts["d"] // 4),
         n_classes=opts["c"],
         n_clusters_per_class=1 if opts["c"] > 2 else 2,
@@ -138,6 +157,13 @@ def read_table(path: str | Path, text_columns: Sequence[str] | None = None) -> p
     ZIP ``00501`` keep their leading zeros. Duplicate column names are an error.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in _TABLE_SUFFIXES)
+        listed = f" It holds {', '.join(found[:5])}." if found else ""
+        raise ValueError(
+            f"data file {str(path)!r} is a directory; give a .csv, .tsv or .parquet file after "
+            f"file: (e.g. file:{path / (found[0] if found else 'data.csv')}).{listed}"
+        )
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} does not exist; check the path after file:.")
     suffix = path.suffix.lower()
@@ -158,6 +184,12 @@ def read_table(path: str | Path, text_columns: Sequence[str] | None = None) -> p
         return pd.read_csv(path, sep=sep, dtype=text or None, keep_default_na=True)
     except pd.errors.EmptyDataError as err:
         raise ValueError(f"data file {str(path)!r} is empty; it needs a header and rows.") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"data file {str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#x} at "
+            f"position {err.start}); save it as UTF-8, e.g. iconv -f latin1 -t utf-8 "
+            f"{path.name} > {path.stem}_utf8{path.suffix}."
+        ) from err
 
 
 def _reject_duplicate_columns(names: Sequence[str], path: Path) -> None:
@@ -210,6 +242,9 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
             f"file:{rest} needs the label column: add target=<column> "
             f"(columns: {[str(c) for c in frame.columns][:20]})."
         )
+    _check_spaces(frame, name=f"file:{rest}")
+    if Path(rest).suffix.lower() in (".parquet", ".pq"):
+        categorical = [*(check_categorical(categorical) or []), *_text_columns(frame, target)]
     return dataset_from_frame(
         frame,
         target,
@@ -218,6 +253,39 @@ def _load_file(rest: str, *, target, categorical, impute, **_) -> Dataset:
         impute=impute,
         source={"kind": "file", "path": str(Path(rest).expanduser().resolve())},
     )
+
+
+def _check_spaces(frame: pd.DataFrame, name: str) -> None:
+    """Refuse text values that differ only by surrounding spaces (``"yes"``, ``"yes "``):
+    genover strips them (KEEL files pad their labels) and would merge what the file, and
+    so ``genover-generate``'s output, keeps apart."""
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            continue
+        raw = pd.Series(frame[column].dropna().astype(str).unique())
+        merged = raw[raw.str.strip().duplicated(keep=False)]
+        if len(merged):
+            shown = ", ".join(repr(v) for v in sorted(merged)[:5])
+            raise ValueError(
+                f"column {str(column)!r} of {name} has values that differ only by surrounding "
+                f"spaces ({shown}); make them one value in the file (or truly different)."
+            )
+
+
+def _text_columns(frame: pd.DataFrame, target: str) -> list[str]:
+    """Feature columns that a Parquet schema types as text or category: categorical, as in
+    ``genover-generate``, even when their values look numeric (ZIP ``00501`` stays a code)."""
+    return [
+        str(c)
+        for c in frame.columns
+        if c != target
+        and (
+            pd.api.types.is_string_dtype(frame[c])
+            or isinstance(frame[c].dtype, pd.CategoricalDtype)
+        )
+    ]
 
 
 LOADERS: dict[str, Callable[..., Dataset]] = {

@@ -101,11 +101,75 @@ def collect_runs(root: Path) -> SweepRuns:
             runs.failed.append(
                 {"run": str(job.relative_to(root)), "what": _overrides(job), "error": str(err)}
             )
+    runs.incomplete += missing_jobs(root, {str(job.relative_to(root)) for job in jobs})
     if frames:
         folds = pd.concat(frames, ignore_index=True)
+        labels = dataset_labels(folds[["dataset", "data_path"]].drop_duplicates())
+        pairs = zip(folds["dataset"], folds["data_path"], strict=True)
+        folds["dataset"] = [labels[k] for k in pairs]
+        for row in runs.quality:
+            row["dataset"] = labels[(row["dataset"], row.pop("data_path"))]
+        folds = folds.drop(columns="data_path")
         keys = ["dataset", "classifier", "seed", "cap", "method", "repeat", "fold"]
         runs.folds = folds.drop_duplicates(subset=keys, keep="first")  # shared baselines
     return runs
+
+
+def missing_jobs(root: Path, present: set[str]) -> list[str]:
+    """The jobs that the sweep's ``multirun.yaml`` launches (Hydra's basic sweeper, job
+    folders named by number) that have no folder under ``root``: deleted, or never started."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    path = root / "multirun.yaml"
+    if not path.is_file():
+        return []
+    try:
+        hydra = OmegaConf.to_container(OmegaConf.load(path).hydra, resolve=False)
+        if (
+            not str(hydra["sweeper"]["_target_"]).endswith("BasicSweeper")
+            or hydra["sweep"]["subdir"] != "${hydra.job.num}"
+        ):
+            return []
+        params = [f"{k}={v}" for k, v in (hydra["sweeper"].get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides(params + hydra["overrides"]["task"])
+        jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    except (OSError, KeyError, TypeError, HydraException, OmegaConfBaseException) as err:
+        log.warning("%s: cannot tell which jobs the sweep launched (%s)", path, err)
+        return []
+    shown = [" ".join(job).replace("\\:", ":") for job in jobs]  # Hydra escapes ':'
+    return [
+        f"{i} ({text}): no job folder (deleted, or never started)"
+        for i, text in enumerate(shown)
+        if str(i) not in present
+    ]
+
+
+def dataset_labels(pairs: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(dataset name, data file path) -> the name the report shows: the name, or, when
+    different files share it (``file:A/d.csv`` and ``file:B/d.csv`` are both ``file:d.csv``),
+    ``file:`` and the shortest tail of each path that tells them apart."""
+    labels = {}
+    for name, group in pairs.groupby("dataset", sort=False):
+        paths = [p for p in group["data_path"].unique() if p]
+        tails = {p: str(p) for p in paths}
+        for k in range(1, max((len(Path(p).parts) for p in paths), default=0) + 1):
+            if len(paths) < 2 or len({Path(p).parts[-k:] for p in paths}) == len(paths):
+                tails = {p: "/".join(Path(p).parts[-k:]) for p in paths}
+                break
+        for path in group["data_path"]:
+            labels[(name, path)] = f"file:{tails[path]}" if len(paths) > 1 and path else name
+        if len(paths) > 1:
+            log.warning(
+                "%s names %d different files; the report shows each by its path: %s",
+                name,
+                len(paths),
+                ", ".join(tails.values()),
+            )
+    return labels
 
 
 class UnreadableJob(ValueError):
@@ -149,6 +213,7 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
         if not {"method", "repeat", "fold"} <= set(folds.columns):
             raise UnreadableJob("folds.csv lacks the method, repeat and fold columns")
         folds["dataset"] = metrics["dataset"]["name"]
+        folds["data_path"] = (metrics.get("data_fingerprint") or {}).get("path", "")
         folds["seed"] = metrics["cv"]["seed"]
         folds["cap"] = cap_label(metrics["cv"].get("minority_cap"))
         label = _classifier_label(metrics)
@@ -167,6 +232,7 @@ def _read_job(job: Path, root: Path, runs: SweepRuns, frames: list) -> None:
                 runs.quality.append(
                     {
                         "dataset": metrics["dataset"]["name"],
+                        "data_path": folds["data_path"].iat[0],
                         "cap": folds["cap"].iat[0],
                         "method": name,
                         **{k: v["mean"] for k, v in quality.items()},
@@ -517,8 +583,9 @@ def write_report(
         cd_png = "cd_diagram.png"
     scarcity_png = None
     if report.scarcity is not None:
-        plot_scarcity_curve(report.scarcity, out / "scarcity_curve.png")
-        scarcity_png = "scarcity_curve.png"
+        if not report.scarcity.curve.empty:
+            plot_scarcity_curve(report.scarcity, out / "scarcity_curve.png")
+            scarcity_png = "scarcity_curve.png"
         atomic_write_text(
             out / "scarcity.csv", comparisons_frame(report.scarcity).to_csv(index=False)
         )

@@ -205,6 +205,17 @@ def fold_table(results: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def json_safe(value):
+    """``value`` with every NaN or infinite float as None (JSON's null: NaN is not JSON)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: DictConfig) -> None:
     """folds.csv, timings.json, TensorBoard, plots and, last, metrics.json (deterministic).
 
@@ -232,7 +243,8 @@ def write_run_outputs(out: Path, payload: dict, results: dict, dataset, cfg: Dic
     write_tensorboard(out / "tensorboard", payload, curves)
     if cfg.evaluation.plots:
         write_plots(out / "plots", curves, results, dataset)
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(json_safe(metrics), indent=2, sort_keys=True, allow_nan=False)
+    atomic_write_text(out / "metrics.json", text + "\n")
     log.info("results in %s\n%s", out, format_table(payload))
 
 
@@ -307,10 +319,11 @@ def format_table(payload: dict) -> str:
     """A compact per-method table of mean ± std, AP first, and what each method did."""
     shown = ("ap", "roc_auc", "f1", "fbeta_tuned", "mcc", "gmean", "balanced_accuracy")
     header = ["method", *shown, "synthetic/fold", "what it did"]
-    rows = []
+    rows, failures = [], []
     for name, result in payload["methods"].items():
         if result["status"] != "ok":
-            rows.append([name, "failed: " + result["error"][:60]])
+            rows.append([name, "failed (below)"])
+            failures.append(f"{name} failed: {result['error']}")
             continue
         counts = what_it_did(result)
         by = result.get("by_classifier") or {None: result["metrics"]}
@@ -331,4 +344,4 @@ def format_table(payload: dict) -> str:
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]
     ]
     title = f"{payload['dataset']['name']} (minority AP first; mean±std over folds, sample std n-1)"
-    return "\n".join([title, *lines])
+    return "\n".join([title, *lines, *failures])  # each error in full

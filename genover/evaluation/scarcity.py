@@ -84,6 +84,7 @@ class ScarcityCurve:
     winning_caps: list[str] = field(default_factory=list)  # every cap where one wins on mean
     significant_crossover: str | None = None  # the same, the interval vs the best peer > 0
     curve_datasets: int = 0  # the datasets behind the plotted curve (complete at every cap)
+    left_out: list[str] = field(default_factory=list)  # complete at some caps, not at all
 
 
 def _paired(table: pd.DataFrame, method: str, reference: str | None, seed: int) -> dict:
@@ -221,13 +222,9 @@ def scarcity_curve(
     ]
     complete = [set(complete_table(scores, c.cap, metric).index) for c in comparisons]
     common = set.intersection(*complete) if complete else set()
-    curve_parts = []
-    for comp, datasets in zip(comparisons, complete, strict=True):
-        keep = common or datasets  # the same datasets at every cap where possible
-        at = scores[(scores["cap"] == comp.cap) & scores["dataset"].isin(keep)]
-        if len(at):
-            curve_parts.append(at.groupby(["cap", "method", "classifier"])[metric].mean())
-    curve = pd.concat(curve_parts).reset_index() if curve_parts else pd.DataFrame()
+    # the same datasets at every cap: a dataset missing at one cap would move the line
+    at = scores[scores["dataset"].isin(common)]
+    curve = at.groupby(["cap", "method", "classifier"], sort=False)[metric].mean().reset_index()
     present = [g for g in generators if g in folds["method"].unique()]
     cross, winners = crossover(comparisons, present)
     return ScarcityCurve(
@@ -241,6 +238,7 @@ def scarcity_curve(
         winning_caps=[c.cap for c in comparisons if generator_wins(c, present)],
         significant_crossover=crossover(comparisons, present, strict=True)[0],
         curve_datasets=len(common),
+        left_out=sorted(set.union(*complete) - common) if complete else [],
     )
 
 
@@ -264,6 +262,20 @@ def _ci(row, key: str) -> str:
     if np.isnan(row[key + "_low"]):
         return f"{row[key]:+.4f}"
     return f"{row[key]:+.4f} [{row[key + '_low']:+.4f}, {row[key + '_high']:+.4f}]"
+
+
+def _curve_note(curve: ScarcityCurve) -> str:
+    """Which datasets the curve and the tables use (complete: every method finished)."""
+    left = f" Left out of the curve: {', '.join(curve.left_out)}." if curve.left_out else ""
+    if not curve.curve_datasets:
+        return (
+            "No dataset has every method finished at every cap, so no curve is drawn; each "
+            f"cap's table uses the datasets complete at that cap.{left}"
+        )
+    return (
+        f"The curve uses the {curve.curve_datasets} datasets on which every method finished "
+        f"at every cap; each cap's table uses those complete at that cap.{left}"
+    )
 
 
 def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
@@ -302,10 +314,8 @@ def render_scarcity(curve: ScarcityCurve, png: str | None) -> list[str]:
         )
     lines.append(
         "Caps where a generator beats every classical peer on the mean: "
-        f"{', '.join(curve.winning_caps) or 'none'}. The curve uses the "
-        f"{curve.curve_datasets or 'per-cap complete'} datasets complete at every cap; each "
-        "table uses those complete at its cap. A dataset whose training folds hold fewer "
-        "minority rows than a cap is the same at that cap and above."
+        f"{', '.join(curve.winning_caps) or 'none'}. {_curve_note(curve)} A dataset whose "
+        "training folds hold fewer minority rows than a cap is the same at that cap and above."
     )
     for comp in curve.comparisons:
         rows_text = (

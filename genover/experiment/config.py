@@ -42,6 +42,53 @@ def sampler_config_names() -> list[str]:
     return group_config_names("sampler")
 
 
+# Config groups named on the command line -> the conf folder holding their options.
+GROUP_OPTIONS = {
+    "sampler": "sampler",
+    "baselines": "sampler",
+    "classifier": "classifier",
+    "classifiers": "classifier",
+    "loss": "loss",
+    "transform": "transform",
+    "experiment": "experiment",
+}
+
+
+def check_choices(overrides: list[str]) -> None:
+    """Reject an unknown option of a config group on the command line (``sampler=bogus``,
+    ``baselines=[smote,bogus]``, a sweep ``sampler=smote,bogus``) before Hydra composes
+    anything, listing the valid names. Hydra reports malformed overrides itself."""
+    import difflib
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(
+            [a for a in overrides if "=" in a and not a.startswith("-")]
+        )
+    except HydraException:
+        return
+    for override in parsed:
+        folder = GROUP_OPTIONS.get(override.key_or_group)
+        if folder is None or override.is_delete() or override.package is not None:
+            continue
+        values = (
+            list(override.sweep_iterator()) if override.is_sweep_override() else [override.value()]
+        )
+        names = group_config_names(folder)
+        for value in values:
+            for name in value if isinstance(value, list) else [value]:
+                if name is None or str(name) in names:
+                    continue
+                close = difflib.get_close_matches(str(name), names, n=3)
+                hint = f" Closest: {', '.join(close)}." if close else ""
+                raise ValueError(
+                    f"{override.key_or_group}={name}: no such option.{hint} "
+                    f"Choose from: {', '.join(names)}."
+                )
+
+
 def register_list_groups() -> None:
     """Groups that select several options of another group at once:
 
@@ -143,10 +190,47 @@ def validate_config(cfg: DictConfig) -> None:
     for key in ("folds", "repeats"):
         if key in cfg and not _whole(cfg.get(key)):
             raise ValueError(f"{key}={cfg.get(key)!r}: use a whole number (e.g. {key}=5).")
+    seed = cfg.get("seed", 0)
+    if not (_whole(seed) and 0 <= seed < 2**32):
+        raise ValueError(f"seed={seed!r}: use a whole number from 0 to 2**32 - 1 (e.g. seed=0).")
+    tune = cfg.get("tune")
+    for key, least in (("n_trials", 1), ("inner_folds", 2)):
+        value = tune.get(key) if tune is not None else least
+        if not (_whole(value) and value >= least):
+            raise ValueError(
+                f"tune.{key}={value!r}: use a whole number of at least {least} "
+                f"(e.g. tune.{key}={max(least, 3)})."
+            )
     check_categorical(cfg.get("categorical"))
+    beta = (cfg.get("evaluation") or {}).get("beta", 2.0)
+    if isinstance(beta, bool) or not isinstance(beta, int | float) or not beta > 0:
+        raise ValueError(
+            f"evaluation.beta={beta!r}: F-beta needs a positive weight of recall over "
+            "precision (e.g. evaluation.beta=2 for F2, evaluation.beta=1 for F1)."
+        )
     threshold = (cfg.get("evaluation") or {}).get("threshold")
     if threshold is not None:
         _validate_threshold(threshold)
+    _validate_classifiers(cfg)
+
+
+def _validate_classifiers(cfg: DictConfig) -> None:
+    """Check each classifier's settings by sklearn's own parameter constraints (e.g.
+    ``classifier.imbalance=bogus``) before any data is read."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    nodes = {"classifier": cfg.get("classifier")}
+    nodes.update({f"classifiers.{k}": v for k, v in (cfg.get("classifiers") or {}).items()})
+    for key, node in nodes.items():
+        if node is None or "_target_" not in node:
+            continue
+        estimator = build(node)
+        if not hasattr(estimator, "_parameter_constraints"):  # not declared: nothing to check
+            continue
+        try:
+            estimator._validate_params()
+        except InvalidParameterError as err:
+            raise ValueError(f"{key}: {err} Set it with {key}.<parameter>=<value>.") from err
 
 
 def _validate_threshold(settings: DictConfig) -> None:

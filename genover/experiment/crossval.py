@@ -259,6 +259,13 @@ def run(
     dataset = load_configured_dataset(cfg)
     splits = fold_splits(dataset, cfg)
     log.info("%s: %s", dataset.name, dataset.summary())
+    if dataset.imbalance_ratio == 1.0:
+        log.warning(
+            "%s is balanced (every class has %d rows): class %r is scored as the minority.",
+            dataset.name,
+            dataset.class_counts[0],
+            dataset.class_names[dataset.minority_class],
+        )
     out = Path(output_dir) if output_dir is not None else None
     log_dir = out / "tensorboard" / "generators" if out is not None else None
     choices = config_choices(cfg, choices)

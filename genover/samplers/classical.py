@@ -42,7 +42,7 @@ class _NeighbourhoodFitsClass:
         self._neighbour_cap = min(counts.values(), default=2) - 1
         self._shrunk = False
         if self._neighbour_cap < 1:
-            smallest = min(counts, key=counts.get)
+            smallest = np.asarray(min(counts, key=counts.get)).item()  # 9, not np.int64(9)
             raise ValueError(
                 f"{type(self).__name__} cannot interpolate class {smallest!r}: it has a single "
                 "row in this training set. Add rows, use fewer folds, or use "
@@ -76,7 +76,28 @@ class SMOTE(_NeighbourhoodFitsClass, over_sampling.SMOTE):
 
 
 class SMOTENC(_NeighbourhoodFitsClass, over_sampling.SMOTENC):
-    """SMOTE-NC for mixed numeric and categorical columns, neighbourhood capped."""
+    """SMOTE-NC for mixed numeric and categorical columns, neighbourhood capped.
+
+    ``categorical_features`` may also be a numpy array of indices or a boolean mask, which
+    imbalanced-learn compares with ``"auto"`` and rejects when it holds two or more entries.
+    """
+
+    def _validate_column_types(self, X):
+        features = self.categorical_features
+        if isinstance(features, np.ndarray):  # imblearn tests `features == "auto"`
+            self.categorical_features = features.tolist()
+        try:
+            super()._validate_column_types(X)
+        finally:
+            self.categorical_features = features
+        n_categorical = self.categorical_features_.size
+        if n_categorical in (0, self.n_features_):
+            kind = "numeric" if n_categorical == 0 else "categorical"
+            fix = "sampler=smote" if n_categorical == 0 else "sampler=random_over or sampler=cvae"
+            raise ValueError(
+                f"SMOTE-NC needs both numeric and categorical columns, and every column here is "
+                f"{kind}; use {fix}."
+            )
 
 
 class ADASYN(_NeighbourhoodFitsClass, over_sampling.ADASYN):

@@ -441,6 +441,10 @@ class GenerativeOverSampler(BaseOverSampler):
             raise ValueError(f"{type(self).__name__} is not fitted; call fit_resample first.")
         if label not in set(self.classes_.tolist()):
             raise ValueError(f"unknown class {label!r}; fitted classes: {self.classes_.tolist()}.")
+        if isinstance(n, bool) or not float(n).is_integer() or n < 0:
+            raise ValueError(f"sample(n={n!r}): n is a number of rows; use a whole number >= 0.")
+        if int(n) == 0:  # no draw: the random stream is left where it was
+            return self.codec_.decode(np.empty((0, len(self.codec_.columns))))
         if self._sample_generator is None:  # one stream per fit: fresh rows on every call
             device = self.module_.device
             self._sample_generator = torch.Generator(device=device).manual_seed(self._draw_seed + 1)

@@ -391,8 +391,11 @@ class TorchOverSampler(BaseOverSampler):
         codes = np.searchsorted(self.classes_, y)  # faster than unique's inverse on big y
         dense = X.toarray() if sparse.issparse(X) else X
         fit = _Fit(
-            x=torch.as_tensor(dense, dtype=_DTYPES[self.dtype], device=self.device_),
-            y=torch.as_tensor(codes, device=self.device_),
+            # np.require copies a read-only input (torch warns on sharing one)
+            x=torch.as_tensor(
+                np.require(dense, requirements="W"), dtype=_DTYPES[self.dtype], device=self.device_
+            ),
+            y=torch.as_tensor(np.require(codes, requirements="W"), device=self.device_),
             generator=torch.Generator(device=self.device_).manual_seed(seed),
         )
         plans = {

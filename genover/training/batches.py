@@ -113,8 +113,9 @@ class TabularDataModule(pl.LightningDataModule):
         super().__init__()
         self.class_balance = class_balance
         self.sampling = sampling
-        self.x_all = torch.as_tensor(x, dtype=torch.float32)
-        self.y_all = torch.as_tensor(y, dtype=torch.long)
+        # np.require copies a read-only input (torch warns on sharing one)
+        self.x_all = torch.as_tensor(np.require(x, requirements="W"), dtype=torch.float32)
+        self.y_all = torch.as_tensor(np.require(y, requirements="W"), dtype=torch.long)
         self.batch_size = batch_size
         self.seed = seed
         self.epoch_steps: int | None = None  # batches per epoch; set by the training settings

@@ -155,3 +155,77 @@ def test_a_category_with_a_different_value_in_every_row_is_an_error(claims, tmp_
     small = claims.drop(columns="claim_id").iloc[:8]  # 8 rows: too few to call it an identifier
     small["tag"] = list("abcdefgh")
     load_dataset(_write(small, tmp_path / "e.csv"), target="is_fraud")
+
+
+def test_parquet_text_columns_stay_categories_even_when_they_look_numeric(tmp_path):
+    """The experiment read a Parquet text column of ZIP codes as numbers ("00501" became
+    501.0) while genover-generate kept it as categories."""
+    frame = pd.DataFrame(
+        {
+            "zip": ["00501", "02134", "00501", "02134"] * 5,
+            "size": pd.Categorical(["1", "2"] * 10),
+            "x": np.arange(20.0),
+            "y": ["a"] * 15 + ["b"] * 5,
+        }
+    )
+    frame.to_parquet(tmp_path / "t.parquet")
+    data = load_dataset(f"file:{tmp_path / 't.parquet'}", target="y")
+    kinds = {c.name: (c.kind, c.categories) for c in data.columns}
+    assert kinds["zip"] == ("categorical", ("00501", "02134"))
+    assert kinds["size"] == ("categorical", ("1", "2"))
+    assert kinds["x"] == ("numeric", ())
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    """data=file:<a directory> said the path did not exist."""
+    (tmp_path / "claims.csv").write_text("a,y\n1,x\n2,z\n")
+    with pytest.raises(ValueError, match=r"is a directory; give a .csv.*It holds claims.csv"):
+        load_dataset(f"file:{tmp_path}", target="y")
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("b", [1e300, -2e300, 3e300] * 10, r"'b'.*as large as 3e\+300, too large to scale"),
+        ("b", [np.nan] * 30, r"column 'b' .*has no values \(all missing\).*Drop it"),
+        ("y", np.linspace(0.5, 9.5, 30), r"target column 'y' .*is continuous \(30 distinct"),
+    ],
+)
+def test_numeric_inputs_get_errors_that_name_the_column(tmp_path, column, values, message):
+    """Values near 1e300 failed later as "Input X contains NaN" with no column named; an
+    all-missing column with impute=median passed genover and was refused by generate; a
+    continuous target was blamed on categories."""
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": np.ones(30), "y": ["p", "q", "q"] * 10})
+    frame[column] = values
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(ValueError, match=message):
+        load_dataset(f"file:{tmp_path / 't.csv'}", target="y", impute="median")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("synthetic:n1.5", r"synthetic:n1.5: 'n1.5' needs a whole number"),
+        ("synthetic:n300:d2:c5", r"synthetic:n300:d2:c5: 5 classes need at least 6 features"),
+        ("sklearn:digits:11", r"no class '11'; classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9\.$"),
+        ("latin1", r"'.*t.csv' is not UTF-8 text \(byte 0xe9.*save it as UTF-8"),
+    ],
+)
+def test_messages_name_the_option_or_the_file(tmp_path, spec, message):
+    """int()'s, make_classification's and pandas' messages, or classes shown as np.str_."""
+    if spec == "latin1":
+        (tmp_path / "t.csv").write_bytes("a,y\n1,caf\xe9\n2,b\n".encode("latin1"))
+        spec = f"file:{tmp_path / 't.csv'}"
+    with pytest.raises(ValueError, match=message):
+        load_dataset(spec, target="y")
+
+
+@pytest.mark.parametrize("column", ["y", "c"])
+def test_values_differing_only_by_spaces_are_an_error(tmp_path, column):
+    """genover merged "yes" and "yes " (it strips spaces) while genover-generate kept them
+    apart: the two commands saw different classes."""
+    frame = pd.DataFrame({"a": np.arange(12.0), "c": ["u", "v"] * 6, "y": ["no"] * 8 + ["yes"] * 4})
+    frame.loc[[0, 9], column] = frame.loc[[0, 9], column] + " "
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(ValueError, match=rf"column '{column}'.*differ only by surrounding spaces"):
+        load_dataset(f"file:{tmp_path / 't.csv'}", target="y")

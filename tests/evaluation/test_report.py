@@ -342,3 +342,49 @@ def test_evaluation_imports_nothing_from_the_samplers():
             )
             offenders += [f"{path.name}: {n}" for n in names if n.startswith("genover.samplers")]
     assert not offenders, f"genover/evaluation imports the samplers: {offenders}"
+
+
+def test_two_files_with_one_name_stay_two_datasets(tmp_path):
+    """file:A/d.csv and file:B/d.csv are both named file:d.csv: the report merged them,
+    kept one's folds and dropped the other's while counting 2 finished runs."""
+    for i, (folder, score) in enumerate([("A", 0.9), ("B", 0.2)]):
+        _fake_run(tmp_path / str(i), "file:d.csv", 0, {"cvae": score, "smote": 0.5})
+        metrics = json.loads((tmp_path / str(i) / "metrics.json").read_text())
+        metrics["data_fingerprint"] = {"path": f"/data/{folder}/d.csv", "sha256": folder}
+        (tmp_path / str(i) / "metrics.json").write_text(json.dumps(metrics))
+    report = build_report(collect_runs(tmp_path))
+    means = report.summary.set_index(["dataset", "label"])["mean"]
+    assert means[("file:A/d.csv", "cvae")] == pytest.approx(0.905)
+    assert means[("file:B/d.csv", "cvae")] == pytest.approx(0.205)
+    assert report.scores.shape == (2, 2)
+
+
+def test_a_partial_scarcity_sweep_lists_deleted_jobs_and_mixes_no_datasets(tmp_path):
+    """Of a 2-dataset x 2-cap sweep, dataset a ran at cap 10 only and b at all rows only
+    (the other two jobs deleted): the deleted jobs were listed nowhere, the curve drew a at
+    cap 10 and b at all rows (AP seemed to fall as rows were added), and its note read
+    "uses the per-cap complete datasets complete at every cap"."""
+    import yaml
+
+    hydra = {
+        "sweep": {"dir": str(tmp_path), "subdir": "${hydra.job.num}"},
+        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"},
+        "overrides": {"task": ["sampler=cvae", "data=a,b", "minority_cap=10,null"]},
+    }
+    (tmp_path / "multirun.yaml").write_text(yaml.safe_dump({"hydra": hydra}))
+    for job, dataset, cap, score in [(0, "a", 10, 0.9), (3, "b", None, 0.1)]:
+        _fake_run(tmp_path / str(job), dataset, 0, {"cvae": score + 0.05, "none": score})
+        metrics = json.loads((tmp_path / str(job) / "metrics.json").read_text())
+        metrics["cv"]["minority_cap"] = cap
+        metrics["methods"]["cvae"]["sampler"] = {"_target_": "genover.samplers.CVAESampler"}
+        (tmp_path / str(job) / "metrics.json").write_text(json.dumps(metrics))
+    report = write_report(tmp_path)
+    assert report.runs.incomplete == [
+        "1 (sampler=cvae data=a minority_cap=null): no job folder (deleted, or never started)",
+        "2 (sampler=cvae data=b minority_cap=10): no job folder (deleted, or never started)",
+    ]
+    assert report.scarcity.curve.empty and not (tmp_path / "scarcity_curve.png").exists()
+    text = (tmp_path / "report.md").read_text()
+    assert "no job folder" in text and "per-cap complete" not in text
+    assert "No dataset has every method finished at every cap, so no curve is drawn" in text
+    assert "Left out of the curve: a, b." in text

@@ -137,3 +137,27 @@ def test_console_table_says_what_each_method_did():
     assert did["bagan"] == ["80", "generated rows in 8/10 folds"]
     assert did["smote"] == ["100", "generated rows in every fold (10)"]
     assert payload["methods"]["auto"]["generation"]["choices"] == {"none": 7, "cvae": 3}
+
+
+def test_metrics_json_writes_an_undefined_score_as_null():
+    """NaN is not JSON: metrics.json once held it (an AP over no minority class)."""
+    from genover.evaluation.rundir import json_safe
+
+    value = {"ap": {"mean": float("nan"), "std": 0.0}, "folds": [float("inf"), 1, "x"]}
+    assert json_safe(value) == {"ap": {"mean": None, "std": 0.0}, "folds": [None, 1, "x"]}
+
+
+def test_console_table_shows_a_failure_in_full():
+    """The console table cut a failure message at 60 characters."""
+    error = "ValueError: " + "a long explanation of what went wrong and how to fix it " * 3
+    payload = {"dataset": {"name": "toy"}, "methods": {"m": {"status": "failed", "error": error}}}
+    assert f"m failed: {error}" in format_table(payload)
+
+
+def test_a_class_code_is_shown_as_its_value():
+    """Messages showed classes as np.int64(9)."""
+    from genover.samplers import SMOTE
+
+    X = np.vstack([np.random.default_rng(0).normal(size=(20, 3)), np.ones((1, 3))])
+    with pytest.raises(ValueError, match=r"cannot interpolate class 9: it has a single row"):
+        SMOTE(random_state=0).fit_resample(X, np.array([0] * 20 + [9]))

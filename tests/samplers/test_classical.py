@@ -172,3 +172,24 @@ def test_same_seed_same_samples():
     a = SMOTE(random_state=3).fit_resample(data.X, data.y)[0]
     b = SMOTE(random_state=3).fit_resample(data.X, data.y)[0]
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("features", [np.array([1, 2]), np.array([False, True, True])])
+def test_smote_nc_takes_a_numpy_array_of_two_categorical_columns(features):
+    """imblearn compares ``categorical_features == "auto"``: an array of two entries raised
+    "truth value of an array ... is ambiguous" (the experiment passes arrays)."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=60), rng.integers(0, 3, (60, 2))]).astype(float)
+    y = np.array([0] * 54 + [1] * 6)
+    sampler = SMOTENC(categorical_features=features, random_state=0)
+    Xr, yr = sampler.fit_resample(X, y)
+    assert Counter(yr)[1] == 54
+    assert set(np.unique(Xr[:, 1:])) <= {0.0, 1.0, 2.0}
+    assert sampler.get_params()["categorical_features"] is features  # parameters untouched
+
+
+def test_smote_nc_on_all_categorical_columns_names_the_alternatives():
+    """keel:zoo-3 (16 categorical columns, no numeric one)."""
+    X = np.random.default_rng(0).integers(0, 3, (40, 2)).astype(float)
+    with pytest.raises(ValueError, match=r"every column here is categorical; use sampler=random"):
+        SMOTENC(categorical_features=[0, 1]).fit_resample(X, np.array([0] * 34 + [1] * 6))

@@ -362,3 +362,17 @@ def _skips(estimator) -> dict:
 @parametrize_with_checks([fast(cls) for cls in SAMPLERS], expected_failed_checks=_skips)
 def test_imblearn_sampler_contract(estimator, check):
     check(estimator)
+
+
+def test_sample_of_no_rows_is_empty_and_a_negative_count_an_error():
+    """sample(0, label) and sample(-1, label) raised numpy's "need at least one array to
+    concatenate"."""
+    frame, y = _mixed_frame()
+    sampler = fast(CVAESampler, random_state=3)
+    sampler.fit_resample(frame, y)
+    empty = sampler.sample(0, "fraud")
+    assert isinstance(empty, pd.DataFrame) and empty.shape == (0, frame.shape[1])
+    assert (empty.dtypes == sampler.sample(2, "fraud").dtypes).all()
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match=r"sample\(n=.*whole number >= 0"):
+            sampler.sample(bad, "fraud")

@@ -319,3 +319,17 @@ def test_overflowing_values_and_categorical_columns_are_named():
     frame["c"] = pd.Categorical(rng.choice(["u", "v"], 20))
     with pytest.raises(ValueError, match=r"columns \['c'\] are categorical or text.*SMOTENC"):
         TorchSMOTE(device="cpu").fit_resample(frame, y)
+
+
+def test_a_read_only_input_raises_no_torch_warning():
+    """torch warned "The given NumPy array is not writable" on a read-only float32 input."""
+    import warnings
+
+    from genover.samplers import TorchSMOTE
+
+    X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    X.setflags(write=False)
+    y = np.array([0] * 50 + [1] * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TorchSMOTE(random_state=0).fit_resample(X, y)
