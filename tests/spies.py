@@ -91,10 +91,10 @@ def spy_on_fold_pipelines(monkeypatch) -> list[dict]:
     The spy wraps the estimators of each pipeline that ``fold_pipeline`` builds, so the
     samplers and classifiers that fit nested models of their own are not mistaken for them.
     """
-    from genover.experiment import pipeline
+    from genover.experiment import shared_fit
 
     calls: list[dict] = []
-    build_pipeline = pipeline.fold_pipeline
+    build_pipeline = shared_fit.fold_pipeline
 
     def spied(dataset, method, cfg, log_name=None, log_dir=None, classifier=None):
         pipe, capture = build_pipeline(dataset, method, cfg, log_name, log_dir, classifier)
@@ -118,5 +118,5 @@ def spy_on_fold_pipelines(monkeypatch) -> list[dict]:
         wrap(clf, "predict_proba", "predict")
         return pipe, capture
 
-    monkeypatch.setattr(pipeline, "fold_pipeline", spied)
+    monkeypatch.setattr(shared_fit, "fold_pipeline", spied)
     return calls

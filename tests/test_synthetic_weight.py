@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from genover.data import load_dataset
 from genover.experiment import Method, run
-from genover.experiment.pipeline import fit_fold
+from genover.experiment.shared_fit import fit_fold
 from tests.conftest import FAST_GENERATOR
 
 RECORDER = {"_target_": "tests.test_synthetic_weight.WeightRecorder"}

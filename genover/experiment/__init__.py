@@ -1,5 +1,7 @@
 """The cross-validated experiment: config plumbing (``config``), the per-fold pipeline
-(``pipeline``), threshold tuning (``threshold``) and the fold loop with ``run`` (``crossval``)."""
+(``pipeline``), fitting it (``fitting``, one sampler fit shared by the classifiers in
+``shared_fit``, synthetic-row weights in ``weighting``), what a fold did (``outcome``),
+threshold tuning (``threshold``) and the fold loop with ``run`` (``crossval``)."""
 
 from genover.experiment.config import (
     Method,
@@ -19,7 +21,9 @@ from genover.experiment.crossval import (
     fold_splits,
     run,
 )
-from genover.experiment.pipeline import fit_fold, fit_pipeline, fold_pipeline, model_space
+from genover.experiment.fitting import fit_pipeline
+from genover.experiment.pipeline import fold_pipeline, model_space
+from genover.experiment.shared_fit import fit_fold
 
 __all__ = [
     "Method",

@@ -47,7 +47,8 @@ from genover.experiment.config import (
     load_configured_dataset,
 )
 from genover.experiment.crossval import MethodResult, fold_splits
-from genover.experiment.pipeline import fit_fold, fold_outcome
+from genover.experiment.outcome import fold_outcome
+from genover.experiment.shared_fit import fit_fold
 
 log = logging.getLogger(__name__)
 

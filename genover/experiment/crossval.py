@@ -32,8 +32,9 @@ from genover.experiment.config import (
     experiment_methods,
     load_configured_dataset,
 )
-from genover.experiment.pipeline import fit_fold, fold_outcome, synthetic_rows
+from genover.experiment.outcome import fold_outcome, synthetic_rows
 from genover.experiment.reuse import FoldCache, dataset_digest, job_reuse, without_cap
+from genover.experiment.shared_fit import fit_fold
 from genover.experiment.threshold import tuned_thresholds
 from genover.progress import FoldProgress
 

@@ -19,7 +19,7 @@ from genover.data import Dataset
 from genover.evaluation.metrics import align_proba
 from genover.evaluation.threshold import best_threshold
 from genover.experiment.config import Method
-from genover.experiment.pipeline import fit_fold
+from genover.experiment.shared_fit import fit_fold
 
 log = logging.getLogger(__name__)
 
