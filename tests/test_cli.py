@@ -142,10 +142,19 @@ def test_an_unknown_option_exits_2_naming_the_valid_ones(capsys, monkeypatch, ov
 
 
 def test_a_setting_the_config_lacks_exits_2_without_a_traceback(tmp_path):
-    proc = _run(["experiment=debug", "classifier.imbalance=bogus", "hydra.run.dir=out"], tmp_path)
+    proc = _run(["experiment=debug", "classifier.no_such=1", "hydra.run.dir=out"], tmp_path)
     assert proc.returncode == 2, proc.stderr
-    assert "classifier.imbalance" in proc.stderr and "the chosen config has no such" in proc.stderr
+    assert "classifier.no_such" in proc.stderr and "the chosen config has no such" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_bad_imbalance_value_exits_2_before_any_fit_naming_the_choices(tmp_path):
+    """lr/rf/hgb take ``imbalance`` too: a bad value is refused by its parameter constraint."""
+    proc = _run(["experiment=debug", "classifier.imbalance=bogus", "hydra.run.dir=out"], tmp_path)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 2, said
+    assert "imbalance" in said and "balanced" in said and "Traceback" not in said
+    assert not (tmp_path / "out" / "metrics.json").exists()
 
 
 def test_ctrl_c_in_generate_does_not_suggest_resume(capsys, monkeypatch):

@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier as _HGB
 from sklearn.ensemble import RandomForestClassifier as _RandomForest
 from sklearn.linear_model import LogisticRegression as _LogisticRegression
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 
 IMBALANCE = ("none", "balanced")
@@ -77,7 +78,16 @@ def with_imbalance(base: type) -> type:
         parameters=[*signature.parameters.values(), extra]
     )
     doc = f"scikit-learn's ``{base.__name__}`` with genover's ``imbalance`` option."
-    namespace = {"__init__": __init__, "__doc__": doc, "__module__": __name__}
+    constraints = {
+        **getattr(base, "_parameter_constraints", {}),
+        "imbalance": [StrOptions({"none", "balanced"})],
+    }
+    namespace = {
+        "__init__": __init__,
+        "__doc__": doc,
+        "__module__": __name__,
+        "_parameter_constraints": constraints,
+    }
     return type(base.__name__, (ClassWeighting, base), namespace)
 
 

@@ -121,9 +121,12 @@ class ForestFlowSampler(BaseOverSampler):
         """``n`` encoded rows from a ForestFlow fitted on one class's encoded rows ``x``."""
         from ForestDiffusion.diffusion_with_trees_class import ForestDiffusionModel
 
+        # The package breaks on a single column (its per-level predictions come back 1-D):
+        # that column is learned twice and the first copy kept.
+        single = x.shape[1] == 1
         with _numpy_global_seed(seed):  # the package draws its noise from numpy's global state
             model = ForestDiffusionModel(
-                x.astype(np.float64),
+                np.hstack([x, x]).astype(np.float64) if single else x.astype(np.float64),
                 n_t=self.n_t,
                 duplicate_K=self.duplicate_K,
                 diffusion_type=self.diffusion_type,
@@ -135,6 +138,8 @@ class ForestFlowSampler(BaseOverSampler):
                 nthread=self.n_threads,
             )
             rows = np.asarray(model.generate(batch_size=n), dtype=np.float64)
+        if single:
+            rows = rows[:, :1]
         return _only_seen_categories(rows, x, cat_sizes)
 
     def _outcome(self, new_y: np.ndarray) -> dict:

@@ -114,3 +114,14 @@ def _skips(estimator) -> dict:
 @parametrize_with_checks([ForestFlowSampler(random_state=0, **TINY)], expected_failed_checks=_skips)
 def test_imblearn_sampler_contract(estimator, check):
     check(estimator)
+
+
+def test_a_single_column_table_is_generated_near_its_class():
+    """The package's per-level predictions break on one column; the sampler still draws it."""
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, 40), rng.normal(5, 0.3, 12)].reshape(-1, 1)
+    y = np.r_[np.zeros(40, int), np.ones(12, int)]
+    X_res, y_res = ForestFlowSampler(random_state=0, **TINY).fit_resample(X, y)
+    new = X_res[len(X) :]
+    assert X_res.shape == (80, 1) and Counter(y_res) == {0: 40, 1: 40}
+    assert abs(new.mean() - 5) < 1.0  # the minority's location, not the majority's
