@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds (once) the benchmark-only virtualenv holding ctgan beside genover and prints its path.
 # ctgan's rdt wants pandas<3, so it lives in its own virtualenv (.venv-fidelity); nothing of it
-# reaches the core install. TORCH_SPEC picks the torch build (e.g. "torch==2.13.0+cpu" with
-# PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu for the CPU-only wheel).
+# reaches the core install. TORCH_SPEC picks the torch build (default torch==2.13.0, the CPU
+# build where pip finds it on disk; a plain "torch" would pull a CUDA build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${FIDELITY_VENV:-.venv-fidelity}
