@@ -58,8 +58,8 @@ BAND_CASES = [
         "2:1 to 5:1",
         "class weights and stratified splits",
         [
-            ("sampler=none", "classifier=lr", "+classifier.class_weight=balanced"),
-            ("sampler=none", "classifier=rf", "+classifier.class_weight=balanced"),
+            ("sampler=none", "classifier=lr", "classifier.imbalance=balanced"),
+            ("sampler=none", "classifier=rf", "classifier.imbalance=balanced"),
         ],
     ),
     (
@@ -68,8 +68,8 @@ BAND_CASES = [
         "SMOTE and cost-sensitive learning",
         [
             ("sampler=smote", "classifier=lr"),
-            ("sampler=none", "classifier=lr", "+classifier.class_weight=balanced"),
-            ("sampler=none", "classifier=rf", "+classifier.class_weight=balanced"),
+            ("sampler=none", "classifier=lr", "classifier.imbalance=balanced"),
+            ("sampler=none", "classifier=rf", "classifier.imbalance=balanced"),
         ],
     ),
     (

@@ -91,8 +91,8 @@ BANDS = (
     Band("above 100:1", "anomaly detection and one-class learning", 100.0, math.inf),
 )
 
-_WEIGHTED_LR = ("sampler=none", "classifier=lr", "+classifier.class_weight=balanced")
-_WEIGHTED_RF = ("sampler=none", "classifier=rf", "+classifier.class_weight=balanced")
+_WEIGHTED_LR = ("sampler=none", "classifier=lr", "classifier.imbalance=balanced")
+_WEIGHTED_RF = ("sampler=none", "classifier=rf", "classifier.imbalance=balanced")
 _BRF = Method(
     "Balanced Random Forest",
     "every tree sees a balanced bootstrap, so no tree is swamped by the majority while the "
