@@ -86,8 +86,11 @@ def fit_genover(name, train: pd.DataFrame, cat_cols, epochs, seed):
         random_state=seed,
         batch_size=batch,
         categorical_features=cat_cols or None,
-        # train only (no rows appended); the table is drawn below
-        sampling_strategy=dict(zip(*np.unique(y, return_counts=True), strict=True)),
+        # one new row per class, so that every class is over-sampled and keeps its anchors
+        # (posterior/anchored draws exist only for those); the table is drawn below
+        sampling_strategy={
+            label: int(n) + 1 for label, n in zip(*np.unique(y, return_counts=True), strict=True)
+        },
         trainer={"max_steps": steps},  # validation every 50 steps, early stopping on
     )
     start = time.perf_counter()
