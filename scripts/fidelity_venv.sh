@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${FIDELITY_VENV:-.venv-fidelity}
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ctgan, genover" 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ctgan, genover, ForestDiffusion" 2>/dev/null; then
   python3 -m venv "$VENV" >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
   "$VENV/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" >&2

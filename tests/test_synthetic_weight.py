@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -54,6 +55,25 @@ def test_the_classifier_sees_w_on_exactly_the_appended_rows(compose_cfg, sampler
         assert np.all(clf.y_[~real] == dataset.minority_class)
         outcome_total = fitted[name][1].synthetic_total
         assert outcome_total == pytest.approx(weight * (len(clf.y_) - len(y)))
+
+
+def test_smote_tomek_weights_its_synthetic_rows_though_tomek_links_remove_real_ones(compose_cfg):
+    """SMOTETomek has no sample_indices_ and drops real rows too: the kept real rows keep
+    weight 1 (the cleaner's indices say which), the kept SMOTE rows get w."""
+    cfg = compose_cfg("sampler=smote_tomek", "transform=none", "synthetic_weight=0.5")
+    dataset = load_dataset("synthetic:n300:d5:ir8:sep0.5")
+    X, y = dataset.X[:200], dataset.y[:200]
+    method = Method("smote_tomek", OmegaConf.to_container(cfg.sampler, resolve=True))
+    fitted, _, _ = fit_fold(dataset, method, cfg, X, y, 0, {"a": RECORDER})
+    pipe, capture = fitted["a"]
+    clf, sampler = pipe.named_steps["classifier"], pipe.named_steps["sampler"]
+    kept = np.asarray(sampler.tomek_.sample_indices_)
+    assert (kept < len(y)).sum() < len(y)  # Tomek links removed real rows here
+    real = clf.weights_ == 1.0
+    np.testing.assert_array_equal(real, kept < len(y))
+    np.testing.assert_allclose(clf.X_[real], X[kept[kept < len(y)]], rtol=1e-6)
+    assert np.all(clf.weights_[~real] == 0.5)
+    assert capture.synthetic_total == pytest.approx(0.5 * (~real).sum())
 
 
 def test_a_classifier_without_sample_weight_is_refused_before_any_fit(compose_cfg, tmp_path):

@@ -26,13 +26,21 @@ def check_sample_weight_support(classifiers: Mapping[str, object], weights: Mapp
 def appended_rows(sampler, y_in: np.ndarray, y_out: np.ndarray) -> np.ndarray:
     """A mask over the sampler's output rows: True on the rows it appended. From
     ``sample_indices_`` where the sampler has it (a repeated index is a copy or a smoothed
-    copy), else the tail after the input rows (genover's samplers keep them first)."""
+    copy), from the cleaning step's indices for SMOTETomek/SMOTEENN (real rows it removed
+    are gone, the rest keep weight 1), else the tail after the input rows (genover's samplers
+    keep them first)."""
     indices = getattr(sampler, "sample_indices_", None)
     if indices is not None and len(indices) == len(y_out):
         appended = np.ones(len(indices), dtype=bool)
         appended[np.unique(np.asarray(indices), return_index=True)[1]] = False
         return appended
     n = len(y_in)
+    # imbalanced-learn's combined samplers (SMOTETomek, SMOTEENN): the over-sampler keeps the
+    # input rows first, then the cleaner keeps a subset of its rows, recorded as its indices.
+    cleaner = getattr(sampler, "tomek_", None) or getattr(sampler, "enn_", None)
+    kept = getattr(cleaner, "sample_indices_", None)
+    if kept is not None and len(kept) == len(y_out):
+        return np.asarray(kept) >= n
     if len(y_out) < n or not np.array_equal(np.asarray(y_out)[:n], np.asarray(y_in)):
         raise ValueError(
             f"synthetic_weight: {type(sampler).__name__} neither keeps its input rows first "
