@@ -154,6 +154,24 @@ def test_a_menu_without_no_resampling_is_refused(compose_cfg):
         _setup(cfg)
 
 
+def test_an_early_stopping_classifier_in_the_menu_is_refused_naming_the_fix(compose_cfg):
+    """One sampler fit feeds the whole menu, so no pipeline can hold out its own rows for an
+    MLP's early stopping: refused up front (it used to fail every inner split, then crash)."""
+    cfg = compose_cfg(*CEILING, "classifiers=[mlp]")
+    with pytest.raises(ValueError, match=r"classifiers\.mlp\.val_fraction=0"):
+        _setup(cfg)
+    cfg = compose_cfg(*CEILING, "classifiers=[mlp]", "classifiers.mlp.val_fraction=0")
+    assert any(e.classifier.startswith("mlp") for e in _setup(cfg)[3])
+
+
+def test_an_arm_with_no_fitted_pipeline_is_a_named_error():
+    from genover.experiment.ceiling import Entry, choose
+
+    menu = [Entry("rf", "none", "none", 1.0), Entry("rf", "none", "smote", 1.0)]
+    with pytest.raises(ValueError, match="'without' arm"):
+        choose({menu[1].key: 0.5}, menu)
+
+
 def test_a_rerun_reuses_the_cached_inner_predictions(compose_cfg, tmp_path, monkeypatch):
     from genover.experiment import ceiling
 

@@ -47,7 +47,9 @@ from genover.experiment.config import (
     load_configured_dataset,
 )
 from genover.experiment.crossval import MethodResult, fold_splits
+from genover.experiment.fitting import takes_eval_set
 from genover.experiment.outcome import fold_outcome
+from genover.experiment.reuse import dataset_digest
 from genover.experiment.shared_fit import fit_fold
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,14 @@ def build_menu(
         raise ValueError(
             f"ceiling.synthetic_weights={weights}: give non-negative weights, e.g. [1.0,0.5]."
         )
+    for name, node in classifiers.items():
+        if takes_eval_set(build(node)):
+            raise ValueError(
+                f"experiment=ceiling: classifier {name!r} early-stops on held-out rows, which "
+                "one sampler fit shared by the whole menu cannot give each pipeline; turn its "
+                f"early stopping off (e.g. classifiers.{name}.val_fraction=0, or "
+                "classifier.val_fraction=0 for the run's classifier) or leave it out."
+            )
     ordered = [NO_SAMPLER, *[n for n in names if n != NO_SAMPLER]]
     menu = []
     for sampler in ordered:
@@ -252,8 +262,13 @@ def _inner_proba(dataset, method, cfg, entries, classifiers, fit_rows, val_rows,
 def _cache_key(dataset, cfg, index: int, split: int, method: Method, fit_rows) -> str:
     """(dataset, cap, fold, inner split, sampler), with a hash of what else decides the fit."""
     cap = cfg.get("minority_cap")
-    settings = (method.sampler, OmegaConf.to_container(cfg.transform, resolve=True))
-    data = hashlib.sha256(dataset.X.tobytes() + dataset.y.tobytes()).hexdigest()
+    settings = (
+        method.sampler,
+        OmegaConf.to_container(cfg.transform, resolve=True),
+        # auto's estimator=downstream picks its candidate with the run's classifier
+        OmegaConf.to_container(cfg.classifier, resolve=True),
+    )
+    data = dataset_digest(dataset)  # values, labels and column schema
     rows = digest(np.asarray(fit_rows).tolist(), int(cfg.seed), cfg.get("impute"), data)
     name = f"{dataset.name}_cap{cap if cap is not None else 'all'}_f{index}_s{split}"
     return f"{name}_{method.name}_{digest(settings, rows)}".replace("/", "_").replace(":", "_")
@@ -265,6 +280,11 @@ def choose(means: dict[str, float], menu: list[Entry]) -> dict[str, Choice]:
     out = {}
     for arm in ARMS:
         allowed = [e for e in menu if e.key in means and (arm == "with" or e.sampler == "none")]
+        if not allowed:
+            raise ValueError(
+                f"experiment=ceiling: no pipeline of the {arm!r} arm could be fitted on any "
+                "inner split of this fold (see the log for each failure)."
+            )
         best = max(allowed, key=lambda e: means[e.key])  # max keeps the first of equals
         out[arm] = Choice(best, means[best.key])
     return out
