@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fidelity import features, restore_types  # noqa: E402
+from bench_fidelity import detection_auc, features, restore_types  # noqa: E402
 
 log = logging.getLogger("bench_cvae_vs_tvae")
 
@@ -117,18 +117,12 @@ def fit_tvae(train: pd.DataFrame, cat_cols: list[str], epochs: int, batch: int, 
 
 def fidelity(train, test, synth, cat_cols, seed: int) -> dict:
     """Detection AUC (real vs synthetic) and TSTR minority AP, as bench_fidelity computes them."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import cross_val_score
-
     feat = [c for c in train.columns if c != "class"]
     synth = restore_types(synth, train)
-    both = pd.concat([train[feat], synth[feat]], ignore_index=True)
-    for c in cat_cols:
-        both[c] = pd.Categorical(both[c], categories=train[c].cat.categories)
-    is_synth = np.r_[np.zeros(len(train)), np.ones(len(synth))]
-    detector = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
-    auc = cross_val_score(detector, features(both, cat_cols), is_synth, cv=5, scoring="roc_auc")
-    return {"detection_auc": float(auc.mean()), "tstr_ap": tstr(synth, test, cat_cols, seed)}
+    return {
+        "detection_auc": detection_auc(train, synth, feat, cat_cols, seed),
+        "tstr_ap": tstr(synth, test, cat_cols, seed),
+    }
 
 
 def tstr(table: pd.DataFrame, test: pd.DataFrame, cat_cols, seed: int) -> float:

@@ -141,6 +141,18 @@ def fit_ctgan(name, train: pd.DataFrame, cat_cols, epochs, seed):
     return synth, seconds, epochs, "budget"
 
 
+def detection_auc(train, synth, feat_cols: list[str], cat_cols: list[str], seed: int) -> float:
+    """Mean 5-fold ROC-AUC of gradient boosting telling real training rows from synthetic
+    ones (0.5 = indistinguishable)."""
+    both = pd.concat([train[feat_cols], synth[feat_cols]], ignore_index=True)
+    for c in cat_cols:
+        both[c] = pd.Categorical(both[c], categories=train[c].cat.categories)
+    is_synth = np.r_[np.zeros(len(train)), np.ones(len(synth))]
+    detector = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+    auc = cross_val_score(detector, features(both, cat_cols), is_synth, cv=5, scoring="roc_auc")
+    return float(auc.mean())
+
+
 def restore_types(synth: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
     out = synth[train.columns].copy()
     for c in train.columns:
@@ -175,12 +187,7 @@ def evaluate(dataset_name: str, methods: list[str], epochs: int, seed: int) -> l
         )
         synth, seconds, used_epochs, stop = fit(name, train, cat_cols, epochs, seed)
         synth = restore_types(synth, train)
-        both = pd.concat([train[feat_cols], synth[feat_cols]], ignore_index=True)
-        for c in cat_cols:
-            both[c] = pd.Categorical(both[c], categories=train[c].cat.categories)
-        is_synth = np.r_[np.zeros(len(train)), np.ones(len(synth))]
-        detector = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
-        auc = cross_val_score(detector, features(both, cat_cols), is_synth, cv=5, scoring="roc_auc")
+        auc = detection_auc(train, synth, feat_cols, cat_cols, seed)
         dcr = closest_record_ratio(
             features(train[feat_cols], cat_cols), features(synth[feat_cols], cat_cols)
         )
@@ -188,7 +195,7 @@ def evaluate(dataset_name: str, methods: list[str], epochs: int, seed: int) -> l
             {
                 "dataset": dataset_name,
                 "method": name,
-                "detection_auc": float(auc.mean()),
+                "detection_auc": auc,
                 "dcr_ratio": dcr,
                 "tstr_ap": tstr(synth),
                 "fit_seconds": round(seconds, 2),
