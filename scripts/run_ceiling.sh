@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The ceiling (experiment=ceiling) on both KEEL suites: per outer training fold, an inner
-# 3-fold cross-validation on that fold's rows chooses one pipeline, classifier (lr, knn, rf,
-# hgb, XGBoost, LightGBM, CatBoost) x imbalance (none, balanced) x sampler (none, ROSE, SMOTE,
-# CVAE, auto) x synthetic_weight (1, 0.5, 0.25), once without generation (sampler none only)
+# 3-fold cross-validation on that fold's rows chooses one pipeline, classifier (lr, rf,
+# CatBoost) x imbalance (none, balanced) x sampler (none, ROSE, SMOTE, the CVAE) x
+# synthetic_weight (conf/experiment/ceiling.yaml), once without generation (sampler none only)
 # and once with it; the choice is refitted on the training fold and scores the untouched test
 # fold. minority_cap 10/20/all rows, 5 outer folds, two jobs at a time, one thread each.
 # Every job is a Hydra run; `resume=true` skips finished ones, and a job's inner predictions

@@ -145,7 +145,12 @@ def test_ceiling_suites_are_the_scarcity_suites_at_caps_10_20_and_all(
     assert swept["minority_cap"] == ["10", "20", "null"]
     cfg = compose_cfg(f"experiment={experiment}", tiny=False)
     assert cfg.folds == 5 and cfg.ceiling.inner_folds == 3 and cfg.sampler._target_
-    assert list(cfg.baselines) == ["rose", "smote", "cvae", "auto"]
+    assert list(cfg.baselines) == ["rose", "smote", "cvae"]
+    assert cfg.classifier._target_.endswith("LogisticRegression")
+    assert [c._target_.rsplit(".", 1)[-1] for c in cfg.classifiers.values()] == [
+        "RandomForestClassifier",
+        "CatBoostClassifier",
+    ]
 
 
 def test_a_menu_without_no_resampling_is_refused(compose_cfg):
