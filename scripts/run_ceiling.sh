@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ceiling (experiment=ceiling) on both KEEL suites: per outer training fold, an inner
-# 3-fold cross-validation on that fold's rows chooses one pipeline, classifier (lr, rf,
+# 3-fold cross-validation on that fold's rows chooses one pipeline, classifier (lr,
 # CatBoost) x imbalance (none, balanced) x sampler (none, ROSE, SMOTE, the CVAE) x
 # synthetic_weight (conf/experiment/ceiling.yaml), once without generation (sampler none only)
 # and once with it; the choice is refitted on the training fold and scores the untouched test

@@ -148,8 +148,7 @@ def test_ceiling_suites_are_the_scarcity_suites_at_caps_10_20_and_all(
     assert list(cfg.baselines) == ["rose", "smote", "cvae"]
     assert cfg.classifier._target_.endswith("LogisticRegression")
     assert [c._target_.rsplit(".", 1)[-1] for c in cfg.classifiers.values()] == [
-        "RandomForestClassifier",
-        "CatBoostClassifier",
+        "CatBoostClassifier"
     ]
 
 
