@@ -103,14 +103,12 @@ def evaluate_method(
     result = MethodResult()
     start = time.perf_counter()
     data = dataset_digest(dataset) if cache is not None else ""
-    for index, (train, test) in enumerate(splits):
-        compute = partial(
-            score_fold, dataset, method, cfg, train, test, index, classifiers, log_dir
-        )
+    for index, split in enumerate(splits):
+        compute = partial(score_fold, dataset, method, cfg, split, index, classifiers, log_dir)
         if cache is None:
             fold = compute()
         else:
-            key = cache.key(cfg, data, method, index, train, test)
+            key = cache.key(cfg, data, method, index, *split)
             fold, source = cache.fold(key, compute)
             fold = reused_fold(fold, source) if source is not None else fold
         result.add(fold)
@@ -135,14 +133,14 @@ def score_fold(
     dataset: Dataset,
     method: Method,
     cfg: DictConfig,
-    train: np.ndarray,
-    test: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
     index: int,
     classifiers: dict | None = None,
     log_dir: Path | None = None,
 ) -> FoldScores:
-    """Fit ``method`` on the training rows of fold ``index`` (seed ``cfg.seed + index``)
-    and score every classifier on its test rows."""
+    """Fit ``method`` on the training rows of fold ``index`` (``split``, seed ``cfg.seed +
+    index``) and score every classifier on its test rows."""
+    train, test = split
     folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
     several = classifiers is not None and len(classifiers) > 1
     repeat, fold = divmod(index, folds)

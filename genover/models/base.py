@@ -46,8 +46,8 @@ def drop_labels(y: torch.Tensor, p_uncond: float, null: int) -> torch.Tensor:
 
 @dataclasses.dataclass(frozen=True)
 class GuidanceSettings:
-    """Classifier-free guidance: the share ``p_uncond`` of training labels dropped, and the
-    guidance weight ``w`` at sampling (0: none)."""
+    """Classifier-free guidance: the share ``p_uncond`` of training labels dropped (an
+    unconditional model trained alongside), and the weight ``guidance`` at sampling (0: off)."""
 
     p_uncond: float = 0.1
     guidance: float = 0.0
