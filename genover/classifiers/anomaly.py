@@ -47,15 +47,24 @@ def score_to_proba(scores: np.ndarray, threshold: float, scale: float) -> np.nda
 class OneClassClassifier(ClassifierMixin, BaseEstimator):
     """Base: fit ``_make_detector()`` on the chosen rows; score the minority by anomaly.
 
-    Subclasses store their detector's parameters in ``__init__`` and build it in
-    ``_make_detector``. Fitted state: ``classes_``, ``minority_`` (the rarer label),
-    ``detector_``, ``n_fit_rows_`` (rows the detector saw), ``threshold_`` and ``scale_``.
+    Subclasses store ``fit_on`` here and their detector's parameters in ``__init__``; the
+    detector is ``detector_class`` built with the parameters named in ``detector_params``
+    (or a subclass's ``_make_detector``). Fitted state: ``classes_``, ``minority_`` (the
+    rarer label), ``detector_``, ``n_fit_rows_`` (rows the detector saw), ``threshold_``
+    and ``scale_``.
     """
 
     _parameter_constraints: dict = {"fit_on": [StrOptions(set(FIT_ON))]}
+    #: The sklearn detector, and the parameters of this classifier passed on to it as they are.
+    detector_class: type
+    detector_params: tuple[str, ...] = ()
 
-    def _make_detector(self, rows: int):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def __init__(self, fit_on="majority"):
+        self.fit_on = fit_on
+
+    def _make_detector(self, rows: int):
+        """The unfitted detector for ``rows`` training rows."""
+        return self.detector_class(**{k: getattr(self, k) for k in self.detector_params})
 
     def _fit_rows(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         return X if self.fit_on == "all" else X[y != self.minority_]
@@ -134,6 +143,8 @@ class IsolationForestClassifier(OneClassClassifier):
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
+    detector_class = IsolationForest
+    detector_params = ("n_estimators", "max_samples", "max_features", "random_state", "n_jobs")
 
     def __init__(
         self,
@@ -144,21 +155,12 @@ class IsolationForestClassifier(OneClassClassifier):
         random_state=None,
         n_jobs=1,
     ):
-        self.fit_on = fit_on
+        super().__init__(fit_on)
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_features = max_features
         self.random_state = random_state
         self.n_jobs = n_jobs
-
-    def _make_detector(self, rows: int) -> IsolationForest:
-        return IsolationForest(
-            n_estimators=self.n_estimators,
-            max_samples=self.max_samples,
-            max_features=self.max_features,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-        )
 
 
 class OneClassSVMClassifier(OneClassClassifier):
@@ -177,6 +179,8 @@ class OneClassSVMClassifier(OneClassClassifier):
         "max_samples": [Interval(Integral, 2, None, closed="left"), None],
         "random_state": ["random_state"],
     }
+    detector_class = OneClassSVM
+    detector_params = ("kernel", "gamma", "nu")
 
     def __init__(
         self,
@@ -187,12 +191,9 @@ class OneClassSVMClassifier(OneClassClassifier):
         max_samples=10_000,
         random_state=None,
     ):
-        self.fit_on = fit_on
-        self.kernel = kernel
-        self.gamma = gamma
-        self.nu = nu
-        self.max_samples = max_samples
-        self.random_state = random_state
+        super().__init__(fit_on)
+        self.kernel, self.gamma, self.nu = kernel, gamma, nu  # the SVM's
+        self.max_samples, self.random_state = max_samples, random_state  # the row cap
 
     def _fit_rows(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         rows = super()._fit_rows(X, y)
@@ -202,9 +203,6 @@ class OneClassSVMClassifier(OneClassClassifier):
             len(rows), self.max_samples, replace=False
         )
         return rows[np.sort(keep)]
-
-    def _make_detector(self, rows: int) -> OneClassSVM:
-        return OneClassSVM(kernel=self.kernel, gamma=self.gamma, nu=self.nu)
 
 
 class LocalOutlierFactorClassifier(OneClassClassifier):
@@ -224,7 +222,7 @@ class LocalOutlierFactorClassifier(OneClassClassifier):
     }
 
     def __init__(self, fit_on="majority", n_neighbors=20, metric="minkowski", p=2, n_jobs=1):
-        self.fit_on = fit_on
+        super().__init__(fit_on)
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.p = p

@@ -35,6 +35,14 @@ def job_threads(n_jobs: int | None) -> int:
     return max(1, torch.get_num_threads())
 
 
+def _library_seed(random_state) -> int:
+    """The integer seed a boosting library takes: ``random_state`` itself (None: 0), or a
+    draw from it when it is a ``RandomState``."""
+    if random_state is None or isinstance(random_state, Integral):
+        return int(random_state or 0)
+    return int(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max))
+
+
 class GradientBoostingBase(ClassifierMixin, BaseEstimator):
     """Shared parameter handling, validation and label encoding of the three boosters."""
 
@@ -68,11 +76,6 @@ class GradientBoostingBase(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.params = params
-
-    def _seed(self) -> int:
-        if self.random_state is None or isinstance(self.random_state, Integral):
-            return int(self.random_state or 0)
-        return int(np.random.RandomState(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _categorical_idx(self, n_features: int) -> np.ndarray:
         if self.categorical_features is None:
@@ -165,7 +168,7 @@ class XGBoostClassifier(GradientBoostingBase):
             max_depth=self.max_depth,
             tree_method="hist",
             n_jobs=job_threads(self.n_jobs),
-            random_state=self._seed(),
+            random_state=_library_seed(self.random_state),
             enable_categorical=bool(self.categorical_idx_.size),
             verbosity=0,
         )
@@ -198,7 +201,7 @@ class LightGBMClassifier(GradientBoostingBase):
             num_leaves=31 if self.max_depth is None else min(31, 2**self.max_depth),
             class_weight="balanced" if self.imbalance == "balanced" else None,
             n_jobs=job_threads(self.n_jobs),
-            random_state=self._seed(),
+            random_state=_library_seed(self.random_state),
             min_child_samples=5,
             verbose=-1,
         )
@@ -222,7 +225,7 @@ class CatBoostClassifier(GradientBoostingBase):
             loss_function="Logloss" if n_classes == 2 else "MultiClass",
             auto_class_weights="Balanced" if self.imbalance == "balanced" else None,
             thread_count=job_threads(self.n_jobs),
-            random_seed=self._seed(),
+            random_seed=_library_seed(self.random_state),
             verbose=False,
             allow_writing_files=False,
         )

@@ -89,15 +89,7 @@ def dataset_from_frame(
         matrix.append(values)
     X = np.column_stack(matrix).astype(np.float64)
     _check_finite(X, columns, name, impute)
-    return Dataset(
-        name=name,
-        X=X,
-        y=y,
-        columns=tuple(columns),
-        class_names=class_names,
-        impute=impute,
-        source=dict(source or {}),
-    )
+    return Dataset(name, X, y, tuple(columns), class_names, impute, dict(source or {}))
 
 
 def _missing_column_message(name: str, target: str, available: list) -> str:

@@ -9,6 +9,7 @@ them before :class:`OneHotCategoricals` expands them for the classifier.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -60,7 +61,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         categorical_features: Sequence | None = None,
         n_categories: Sequence[int] | None = None,
         one_hot: bool = True,
-        impute: str | None = None,
+        impute: Literal["median", "mean", "most_frequent"] | None = None,
     ):
         self.numeric = numeric
         self.categorical_features = categorical_features

@@ -37,16 +37,8 @@ from genover.atomic import atomic_write, atomic_write_text
 from genover.data import Dataset
 from genover.evaluation.metrics import align_proba, score_probabilities
 from genover.evaluation.rundir import summarise, write_run_outputs
-from genover.experiment.config import (
-    Method,
-    build,
-    check_folds,
-    config_choices,
-    experiment_classifiers,
-    experiment_methods,
-    load_configured_dataset,
-)
-from genover.experiment.crossval import MethodResult, fold_splits
+from genover.experiment.config import Method, build, check_folds
+from genover.experiment.crossval import MethodResult, plan_job
 from genover.experiment.fitting import takes_eval_set
 from genover.experiment.outcome import fold_outcome
 from genover.experiment.reuse import dataset_digest
@@ -357,12 +349,8 @@ def check_inner_folds(dataset: Dataset, cfg: DictConfig, splits) -> None:
 def run_ceiling(cfg: DictConfig, output_dir: str | Path | None = None) -> dict:
     """Run ``experiment=ceiling`` on the configured dataset (see the module docstring);
     returns the ``metrics.json`` payload, methods ``without`` and ``with``."""
-    dataset = load_configured_dataset(cfg)
-    splits = fold_splits(dataset, cfg)
+    dataset, splits, choices, methods, classifiers = plan_job(cfg)
     check_inner_folds(dataset, cfg, splits)
-    choices = config_choices(cfg)
-    methods = experiment_methods(cfg, choices)
-    classifiers = experiment_classifiers(cfg, choices)
     menu = build_menu(classifiers, methods, cfg.ceiling)
     out = Path(output_dir) if output_dir is not None else None
     cache = InnerCache(out / "inner_cache" if out is not None else None)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from omegaconf import DictConfig
@@ -102,14 +103,12 @@ def evaluate_method(
     result = MethodResult()
     start = time.perf_counter()
     data = dataset_digest(dataset) if cache is not None else ""
-    for index, (train, test) in enumerate(splits):
-        compute = partial(
-            score_fold, dataset, method, cfg, train, test, index, classifiers, log_dir
-        )
+    for index, split in enumerate(splits):
+        compute = partial(score_fold, dataset, method, cfg, split, index, classifiers, log_dir)
         if cache is None:
             fold = compute()
         else:
-            key = cache.key(cfg, data, method, index, train, test)
+            key = cache.key(cfg, data, method, index, *split)
             fold, source = cache.fold(key, compute)
             fold = reused_fold(fold, source) if source is not None else fold
         result.add(fold)
@@ -134,14 +133,14 @@ def score_fold(
     dataset: Dataset,
     method: Method,
     cfg: DictConfig,
-    train: np.ndarray,
-    test: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
     index: int,
     classifiers: dict | None = None,
     log_dir: Path | None = None,
 ) -> FoldScores:
-    """Fit ``method`` on the training rows of fold ``index`` (seed ``cfg.seed + index``)
-    and score every classifier on its test rows."""
+    """Fit ``method`` on the training rows of fold ``index`` (``split``, seed ``cfg.seed +
+    index``) and score every classifier on its test rows."""
+    train, test = split
     folds, beta, seed = int(cfg.folds), float(cfg.evaluation.beta), int(cfg.seed)
     several = classifiers is not None and len(classifiers) > 1
     repeat, fold = divmod(index, folds)
@@ -243,6 +242,27 @@ def cap_minority(
     return train[keep]
 
 
+class JobPlan(NamedTuple):
+    """What one job evaluates: the dataset, its folds, the config-group choices behind the
+    config, and the methods and classifiers they name."""
+
+    dataset: Dataset
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    choices: dict
+    methods: list[Method]
+    classifiers: dict[str, dict]
+
+
+def plan_job(cfg: DictConfig, choices: Mapping | None = None) -> JobPlan:
+    """Load the configured dataset, split it into the job's folds and list its methods and
+    classifiers (``choices`` as :func:`config_choices` takes them)."""
+    dataset = load_configured_dataset(cfg)
+    splits = fold_splits(dataset, cfg)
+    choices = config_choices(cfg, choices)
+    methods = experiment_methods(cfg, choices)
+    return JobPlan(dataset, splits, choices, methods, experiment_classifiers(cfg, choices))
+
+
 def run(
     cfg: DictConfig,
     output_dir: str | Path | None = None,
@@ -257,8 +277,7 @@ def run(
     (:mod:`genover.experiment.reuse`), folds that another job fitted on the same rows are
     read from it, and the payload's ``reuse`` entry says which and why.
     """
-    dataset = load_configured_dataset(cfg)
-    splits = fold_splits(dataset, cfg)
+    dataset, splits, choices, methods, classifiers = plan_job(cfg, choices)
     log.info("%s: %s", dataset.name, dataset.summary())
     if dataset.imbalance_ratio == 1.0:
         log.warning(
@@ -269,9 +288,6 @@ def run(
         )
     out = Path(output_dir) if output_dir is not None else None
     log_dir = out / "tensorboard" / "generators" if out is not None else None
-    choices = config_choices(cfg, choices)
-    methods = experiment_methods(cfg, choices)
-    classifiers = experiment_classifiers(cfg, choices)
     results, failures = {}, {}
     with FoldProgress(len(methods) * len(splits), dataset.name) as progress:
         for method in methods:

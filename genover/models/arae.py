@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genover.models.base import TabularGenerator
+from genover.models.base import TabularGenerator, check_non_negative, with_settings
 from genover.models.components.critic import ConditionalCritic
 from genover.models.components.mixed import MixedHead, TabularLayout
 from genover.models.components.mlp import mlp
+from genover.training.modules import AdamSettings
 
 
 class CodeGenerator(nn.Module):
@@ -35,6 +37,31 @@ class CodeGenerator(nn.Module):
         return noise + self.shift(torch.cat([noise, self.class_embedding(y)], dim=1))
 
 
+@dataclass(frozen=True)
+class ARAESettings(AdamSettings):
+    """The ARAE's settings (see :class:`ARAE`)."""
+
+    hidden: Sequence[int] = (256, 256)
+    code_dim: int = 16
+    class_dim: int = 16
+    code_noise: float = 0.1
+    adversarial_weight: float = 0.1
+    gp_weight: float = 10.0
+    critic_lr_factor: float = 4.0
+    ema_decay: float = 0.99
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(
+            self.code_noise,
+            self.adversarial_weight,
+            self.gp_weight,
+            self.critic_lr_factor,
+            self.ema_decay,
+        )
+
+
+@with_settings(ARAESettings)
 class ARAE(TabularGenerator):
     """Encoder x -> c, decoder (c, y) -> x with the mixed head, code generator
     g(noise, y) -> c~ and a code critic f(c, y), trained as a WGAN-GP in code space.
@@ -76,33 +103,18 @@ class ARAE(TabularGenerator):
 
     monitor = ("val/recon", "min")
 
-    def __init__(
-        self,
-        layout: TabularLayout,
-        num_classes: int,
-        hidden: Sequence[int] = (256, 256),
-        code_dim: int = 16,
-        class_dim: int = 16,
-        code_noise: float = 0.1,
-        adversarial_weight: float = 0.1,
-        gp_weight: float = 10.0,
-        critic_lr_factor: float = 4.0,
-        ema_decay: float = 0.99,
-        dropout: float = 0.0,
-        lr: float = 1e-3,
-    ):
-        super().__init__(layout, num_classes)
-        _check(code_noise, adversarial_weight, gp_weight, critic_lr_factor, ema_decay)
-        self.save_hyperparameters(ignore=["layout"])
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
         self.automatic_optimization = False
-        hidden = list(hidden)
-        self.encoder = mlp(layout.dim, hidden, code_dim, dropout)
-        self.class_embedding = nn.Embedding(num_classes, class_dim)
-        self.decoder = mlp(code_dim + class_dim, hidden[::-1], dropout=dropout)
+        net = self.settings
+        hidden, code = list(net.hidden), net.code_dim
+        self.encoder = mlp(layout.dim, hidden, code, net.dropout)
+        self.class_embedding = nn.Embedding(num_classes, net.class_dim)
+        self.decoder = mlp(code + net.class_dim, hidden[::-1], dropout=net.dropout)
         self.head = MixedHead(hidden[0], layout)
-        self.generator = CodeGenerator(code_dim, num_classes, hidden, class_dim, dropout)
+        self.generator = CodeGenerator(code, num_classes, hidden, net.class_dim, net.dropout)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-        self.critic = ConditionalCritic(code_dim, num_classes, hidden, class_dim, dropout)
+        self.critic = ConditionalCritic(code, num_classes, hidden, net.class_dim, net.dropout)
 
     def _on_sphere(self, c: torch.Tensor) -> torch.Tensor:
         return F.normalize(c, dim=1) * float(self.hparams.code_dim) ** 0.5
@@ -204,14 +216,12 @@ class ARAE(TabularGenerator):
 
 def _check(code_noise, adversarial_weight, gp_weight, critic_lr_factor, ema_decay) -> None:
     """Reject settings that cannot train, naming the fix."""
-    bad = {
-        "code_noise": code_noise,
-        "adversarial_weight": adversarial_weight,
-        "gp_weight": gp_weight,
-    }
-    negative = [f"{k}={v}" for k, v in bad.items() if v < 0]
-    if negative:
-        raise ValueError(f"ARAE settings must be >= 0; got {', '.join(negative)}.")
+    check_non_negative(
+        "ARAE settings",
+        code_noise=code_noise,
+        adversarial_weight=adversarial_weight,
+        gp_weight=gp_weight,
+    )
     if critic_lr_factor <= 0:
         raise ValueError(
             f"critic_lr_factor={critic_lr_factor} scales the critic's learning rate: use a "

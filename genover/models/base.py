@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import torch
 
+from genover.models.components.denoiser import DenoiserSettings, MLPDenoiser
 from genover.models.components.mixed import TabularLayout
-from genover.training.modules import TabularModule
+from genover.training.modules import AdamWSettings, TabularModule
 
 
 def anchor_index(y: torch.Tensor, classes, lever: str) -> dict[int, torch.Tensor]:
@@ -24,6 +28,13 @@ def anchor_index(y: torch.Tensor, classes, lever: str) -> dict[int, torch.Tensor
     return out
 
 
+def check_non_negative(what: str, **values: float) -> None:
+    """Reject negative ``values``, naming each: ``what`` (e.g. "ARAE settings") must be >= 0."""
+    negative = [f"{k}={v}" for k, v in values.items() if v < 0]
+    if negative:
+        raise ValueError(f"{what} must be >= 0; got {', '.join(negative)}.")
+
+
 def drop_labels(y: torch.Tensor, p_uncond: float, null: int) -> torch.Tensor:
     """``y`` with each label replaced by the "no label" token ``null`` with probability
     ``p_uncond``: training an unconditional model alongside for classifier-free guidance."""
@@ -31,6 +42,15 @@ def drop_labels(y: torch.Tensor, p_uncond: float, null: int) -> torch.Tensor:
         return y
     drop = torch.rand(y.shape, device=y.device) < p_uncond
     return torch.where(drop, torch.full_like(y, null), y)
+
+
+@dataclasses.dataclass(frozen=True)
+class GuidanceSettings:
+    """Classifier-free guidance: the share ``p_uncond`` of training labels dropped (an
+    unconditional model trained alongside), and the weight ``guidance`` at sampling (0: off)."""
+
+    p_uncond: float = 0.1
+    guidance: float = 0.0
 
 
 def guided(net, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, w: float, null: int):
@@ -42,19 +62,53 @@ def guided(net, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, w: float, nul
     return (1 + w) * out - w * net(x, t, torch.full_like(y, null)), out
 
 
+def with_settings(settings_class):
+    """Class decorator for a generator whose ``__init__(self, layout, num_classes,
+    **settings)`` takes the fields of the frozen dataclass ``settings_class`` as keywords:
+    the class's signature shows them (names, types, defaults), as ``inspect.signature(cls)``
+    and the samplers' ``model_defaults`` read them."""
+
+    def wrap(cls):
+        head = [
+            p
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and p.kind is not p.VAR_KEYWORD
+        ]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        cls.__signature__ = inspect.Signature(
+            head
+            + [
+                inspect.Parameter(f.name, keyword, default=f.default, annotation=f.type)
+                for f in dataclasses.fields(settings_class)
+            ]
+        )
+        cls.settings_class = settings_class
+        return cls
+
+    return wrap
+
+
 class TabularGenerator(TabularModule):
     """A LightningModule over encoded rows that draws class-conditioned rows with ``sample``.
 
     Subclasses implement the training (and validation) steps and ``sample``. ``monitor`` names
-    the validation metric (and its mode) that early stopping and checkpointing follow.
+    the validation metric (and its mode) that early stopping and checkpointing follow. A
+    subclass decorated :func:`with_settings` passes its keyword settings on: they are checked
+    by its settings class and saved as hparams (with ``num_classes``).
     """
 
     monitor: tuple[str, str] = ("val/loss", "min")
+    settings_class: type | None = None
+    settings = None
 
-    def __init__(self, layout: TabularLayout, num_classes: int):
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
         super().__init__()
         self.layout = layout
         self.num_classes = num_classes
+        if self.settings_class is not None:
+            self.settings = self.settings_class(**settings)
+            values = dataclasses.asdict(self.settings)
+            self.save_hyperparameters({"num_classes": num_classes, **values})
 
     def labels(self, n: int, y: int | torch.Tensor) -> torch.Tensor:
         """``y`` as a long tensor of ``n`` labels on this module's device."""
@@ -93,6 +147,15 @@ class AnchoredDraws:
     @torch.no_grad()
     def sample(self, n, y, generator=None):
         return self.sample_with_anchors(n, y, generator)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnchorSettings:
+    """Anchored draws (:class:`RowAnchors`): the share ``anchor_share`` of draws that start
+    from a real row, noised to the level ``anchor_noise``."""
+
+    anchor_share: float = 0.0
+    anchor_noise: float = 0.5
 
 
 class RowAnchors(AnchoredDraws):
@@ -156,3 +219,47 @@ class RowAnchors(AnchoredDraws):
             pick = torch.randint(len(pool), (len(rows),), generator=generator, device=self.device)
             x0[rows], anchors[rows] = pool[pick], index[pick]
         return x0, anchors
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseToDataSettings(AdamWSettings, AnchorSettings, GuidanceSettings, DenoiserSettings):
+    """The settings the DDPM and the flow share: the network, guidance, anchors and AdamW."""
+
+
+class NoiseToData(RowAnchors, TabularGenerator):
+    """The base of the generators that move rows from noise to data along a path learnt by an
+    :class:`MLPDenoiser` over (x_t, t, y) (the DDPM, the flow), with classifier-free
+    guidance and anchored draws; ``settings`` are a :class:`NoiseToDataSettings`."""
+
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
+        self._init_anchors()
+
+    def path_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The training loss of the rows ``x`` of classes ``y`` (subclasses implement it)."""
+        raise NotImplementedError
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.path_loss(x, self._drop_labels(y))
+        self.log_epoch_means({"train/loss": loss}, x.shape[0])
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
+            torch.manual_seed(batch_idx)  # the same times and noise every epoch
+            loss = self.path_loss(x, y)
+        self.log("val/loss", loss, batch_size=x.shape[0])
+
+    def _network(self) -> MLPDenoiser:
+        """The (noise or velocity) network, built from the settings."""
+        return MLPDenoiser(self.layout.dim, self.num_classes, self.settings)
+
+    def _drop_labels(self, y: torch.Tensor) -> torch.Tensor:
+        """Training labels with a ``p_uncond`` share dropped (see :func:`drop_labels`)."""
+        return drop_labels(y, self.hparams.p_uncond, self.num_classes)
+
+    def _guided(self, net, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
+        """``net`` with classifier-free guidance of weight ``guidance`` (see :func:`guided`)."""
+        return guided(net, x, t, y, float(self.hparams.guidance), self.num_classes)

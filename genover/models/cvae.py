@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
-from genover.models.base import TabularGenerator
+from genover.models.base import TabularGenerator, with_settings
 from genover.models.components.mixed import TabularLayout
-from genover.models.posterior import ConditionalVAEParts, check_posterior_settings
+from genover.models.posterior import (
+    ConditionalVAEParts,
+    KLSettings,
+    PosteriorSettings,
+    VAENetworkSettings,
+)
+from genover.training.modules import AdamWSettings
 
 
+@dataclass(frozen=True)
+class CVAESettings(AdamWSettings, PosteriorSettings, KLSettings, VAENetworkSettings):
+    """The CVAE's settings (see :class:`CVAE`): posterior draws by default."""
+
+    posterior_share: float = 1.0
+
+
+@with_settings(CVAESettings)
 class CVAE(ConditionalVAEParts, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with Gaussian numerics and softmax categoricals.
 
@@ -26,25 +40,9 @@ class CVAE(ConditionalVAEParts, TabularGenerator):
     logged during training scores prior draws.
     """
 
-    def __init__(
-        self,
-        layout: TabularLayout,
-        num_classes: int,
-        hidden: Sequence[int] = (256, 256),
-        latent_dim: int = 16,
-        class_dim: int = 16,
-        beta: float = 1.0,
-        kl_warmup_steps: int = 200,
-        dropout: float = 0.0,
-        posterior_share: float = 1.0,
-        posterior_scale: float = 1.0,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-    ):
-        super().__init__(layout, num_classes)
-        check_posterior_settings(posterior_share, posterior_scale)
-        self.save_hyperparameters(ignore=["layout"])
-        self._build_vae(layout, num_classes, hidden, latent_dim, class_dim, dropout)
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
+        self._build_vae(layout, num_classes)
 
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(reconstruction NLL, KL) averaged over the batch."""

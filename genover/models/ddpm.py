@@ -9,17 +9,38 @@ KEEL tables genover targets, the one-hot Gaussian is the simpler sound choice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import RowAnchors, TabularGenerator, drop_labels, guided
-from genover.models.components.denoiser import MLPDenoiser
+from genover.models.base import NoiseToData, NoiseToDataSettings, with_settings
 from genover.models.components.diffusion import GaussianDiffusion
 from genover.models.components.mixed import TabularLayout
 from genover.models.components.schedules import make_schedule
 
 
-class DDPM(RowAnchors, TabularGenerator):
+@dataclass(frozen=True)
+class DDPMSettings(NoiseToDataSettings):
+    """The DDPM's settings (see :class:`DDPM`): the chain, its sampler and contrast."""
+
+    steps: int = 200
+    schedule: str = "cosine"
+    sample_steps: int = 50
+    eta: float = 0.0
+    contrast: float = 0.0
+    anchor_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.anchor_share <= 1.0 and 0.0 < self.anchor_noise < 1.0):
+            raise ValueError(
+                f"anchor_share={self.anchor_share} must lie in [0, 1] and anchor_noise="
+                f"{self.anchor_noise} (the noise share 1 - abar of the noised anchor) in (0, 1)."
+            )
+
+
+@with_settings(DDPMSettings)
+class DDPM(NoiseToData):
     """Class-conditional Gaussian diffusion over encoded rows.
 
     ``steps`` is the chain length; ``sample_steps`` < ``steps`` samples with DDIM (``eta``
@@ -40,50 +61,16 @@ class DDPM(RowAnchors, TabularGenerator):
     diagnostic logged during training scores draws from pure noise.
     """
 
-    def __init__(
-        self,
-        layout: TabularLayout,
-        num_classes: int,
-        hidden: int = 256,
-        depth: int = 3,
-        time_dim: int = 64,
-        dropout: float = 0.0,
-        steps: int = 200,
-        schedule: str = "cosine",
-        sample_steps: int = 50,
-        eta: float = 0.0,
-        p_uncond: float = 0.1,
-        guidance: float = 0.0,
-        contrast: float = 0.0,
-        anchor_share: float = 1.0,
-        anchor_noise: float = 0.5,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-    ):
-        super().__init__(layout, num_classes)
-        if not (0.0 <= anchor_share <= 1.0 and 0.0 < anchor_noise < 1.0):
-            raise ValueError(
-                f"anchor_share={anchor_share} must lie in [0, 1] and anchor_noise="
-                f"{anchor_noise} (the noise share 1 - abar of the noised anchor) in (0, 1)."
-            )
-        self.save_hyperparameters(ignore=["layout"])
-        self._init_anchors()
-        self.denoiser = MLPDenoiser(layout.dim, num_classes, hidden, depth, time_dim, dropout)
-        self.diffusion = GaussianDiffusion(make_schedule(schedule, steps))
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
+        self.denoiser = self._network()
+        self.diffusion = GaussianDiffusion(
+            make_schedule(self.settings.schedule, self.settings.steps)
+        )
 
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        y = drop_labels(y, self.hparams.p_uncond, self.num_classes)
-        loss = self.diffusion.p_losses(self.denoiser, x, y)
-        self.log_epoch_means({"train/loss": loss}, x.shape[0])
-        return loss
-
-    def validation_step(self, batch, batch_idx):
-        x, y = batch
-        with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
-            torch.manual_seed(batch_idx)  # the same timesteps and noise every epoch
-            loss = self.diffusion.p_losses(self.denoiser, x, y)
-        self.log("val/loss", loss, batch_size=x.shape[0])
+    def path_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The epsilon loss at random timesteps."""
+        return self.diffusion.p_losses(self.denoiser, x, y)
 
     def finetune_loss(
         self,
@@ -125,9 +112,8 @@ class DDPM(RowAnchors, TabularGenerator):
         return self.diffusion.num_steps
 
     def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        w = float(self.hparams.guidance)
         c = float(self.hparams.get("contrast", 0.0))
-        out, eps = guided(self.denoiser, x, t, y, w, self.num_classes)
+        out, eps = self._guided(self.denoiser, x, t, y)
         if c != 0 and self.num_classes > 1:
             others = [
                 self.denoiser(x, t, (y + k) % self.num_classes) for k in range(1, self.num_classes)

@@ -9,11 +9,12 @@ argmax category, so every draw holds valid categories.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import RowAnchors, TabularGenerator, drop_labels, guided
-from genover.models.components.denoiser import MLPDenoiser
+from genover.models.base import NoiseToData, NoiseToDataSettings, with_settings
 from genover.models.components.flow import SOLVERS, integrate, interpolate, ot_pairing
 from genover.models.components.mixed import TabularLayout
 
@@ -22,7 +23,22 @@ TIME_SCALE = 1000.0
 COUPLINGS = ("independent", "ot")
 
 
-class FlowMatching(RowAnchors, TabularGenerator):
+@dataclass(frozen=True)
+class FlowSettings(NoiseToDataSettings):
+    """The flow's settings (see :class:`FlowMatching`): the coupling and the ODE solver."""
+
+    coupling: str = "independent"
+    sample_steps: int = 25
+    solver: str = "midpoint"
+
+    def __post_init__(self) -> None:
+        _check_settings(
+            self.coupling, self.solver, self.sample_steps, self.anchor_share, self.anchor_noise
+        )
+
+
+@with_settings(FlowSettings)
+class FlowMatching(NoiseToData):
     """A velocity field v(x_t, t, y) trained by conditional flow matching.
 
     ``coupling`` "independent" pairs each data row with fresh noise (rectified flow / I-CFM);
@@ -37,31 +53,11 @@ class FlowMatching(RowAnchors, TabularGenerator):
     ``sample_steps`` (the flow's SDEdit, as the DDPM's anchored draws).
     """
 
-    def __init__(
-        self,
-        layout: TabularLayout,
-        num_classes: int,
-        hidden: int = 256,
-        depth: int = 3,
-        time_dim: int = 64,
-        dropout: float = 0.0,
-        coupling: str = "independent",
-        sample_steps: int = 25,
-        solver: str = "midpoint",
-        p_uncond: float = 0.1,
-        guidance: float = 0.0,
-        anchor_share: float = 0.0,
-        anchor_noise: float = 0.5,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-    ):
-        super().__init__(layout, num_classes)
-        _check_settings(coupling, solver, sample_steps, anchor_share, anchor_noise)
-        self.save_hyperparameters(ignore=["layout"])
-        self._init_anchors()
-        self.velocity = MLPDenoiser(layout.dim, num_classes, hidden, depth, time_dim, dropout)
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
+        self.velocity = self._network()
 
-    def flow_loss(self, x1: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def path_loss(self, x1: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The conditional flow-matching loss ||v(x_t, t, y) - (x_1 - x_0)||^2 at uniform t."""
         x0 = torch.randn_like(x1)
         if self.hparams.coupling == "ot":
@@ -69,22 +65,8 @@ class FlowMatching(RowAnchors, TabularGenerator):
         t = torch.rand(x1.shape[0], device=x1.device)
         return F.mse_loss(self.velocity(interpolate(x0, x1, t), t * TIME_SCALE, y), x1 - x0)
 
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        loss = self.flow_loss(x, drop_labels(y, self.hparams.p_uncond, self.num_classes))
-        self.log_epoch_means({"train/loss": loss}, x.shape[0])
-        return loss
-
-    def validation_step(self, batch, batch_idx):
-        x, y = batch
-        with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
-            torch.manual_seed(batch_idx)  # the same times and noise every epoch
-            loss = self.flow_loss(x, y)
-        self.log("val/loss", loss, batch_size=x.shape[0])
-
     def _velocity(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        w = float(self.hparams.guidance)
-        return guided(self.velocity, x, t * TIME_SCALE, y, w, self.num_classes)[0]
+        return self._guided(self.velocity, x, t * TIME_SCALE, y)[0]
 
     def _from_noise(self, noise, labels, generator):
         steps, solver = int(self.hparams.sample_steps), self.hparams.solver

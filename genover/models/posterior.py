@@ -3,9 +3,25 @@ generators (the CVAE, the VAEGAN)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import torch
 
 from genover.models.base import AnchoredDraws, anchor_index
+
+
+@dataclass(frozen=True)
+class PosteriorSettings:
+    """Posterior draws (:class:`PosteriorDraws`): the share ``posterior_share`` of draws
+    around real rows' codes (0: every draw from the prior), and ``posterior_scale``, the
+    scale of their spread."""
+
+    posterior_share: float = 0.0
+    posterior_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_posterior_settings(self.posterior_share, self.posterior_scale)
 
 
 class PosteriorDraws(AnchoredDraws):
@@ -71,21 +87,41 @@ class PosteriorDraws(AnchoredDraws):
         return z, anchors
 
 
+@dataclass(frozen=True)
+class VAENetworkSettings:
+    """The VAE family's networks: MLP widths ``hidden`` (the decoder mirrors the encoder),
+    code size ``latent_dim``, label embedding size ``class_dim`` and ``dropout``."""
+
+    hidden: Sequence[int] = (256, 256)
+    latent_dim: int = 16
+    class_dim: int = 16
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class KLSettings:
+    """The KL term's weight ``beta``, reached by a linear warm-up over ``kl_warmup_steps``."""
+
+    beta: float = 1.0
+    kl_warmup_steps: int = 200
+
+
 class ConditionalVAEParts(PosteriorDraws):
     """The VAE family's shared parts (the CVAE, the VAEGAN): a class embedding, an encoder
     q(z|x,y), a decoder p(x|z,y) with a mixed-type head, the KL warm-up, and posterior
-    draws. Call :meth:`_build_vae` in ``__init__`` after ``save_hyperparameters``."""
+    draws. Call :meth:`_build_vae` in ``__init__`` once ``settings`` (a
+    :class:`VAENetworkSettings`) are set."""
 
-    def _build_vae(
-        self, layout, num_classes: int, hidden, latent_dim: int, class_dim: int, dropout: float
-    ) -> None:
+    def _build_vae(self, layout, num_classes: int) -> None:
         from torch import nn
 
         from genover.models.components.mixed import MixedHead
         from genover.models.components.mlp import mlp
 
         self._init_anchors()
-        hidden = list(hidden)
+        net = self.settings
+        hidden, latent_dim, class_dim = list(net.hidden), net.latent_dim, net.class_dim
+        dropout = net.dropout
         self.class_embedding = nn.Embedding(num_classes, class_dim)
         self.encoder = mlp(layout.dim + class_dim, hidden, 2 * latent_dim, dropout)
         self.decoder = mlp(latent_dim + class_dim, hidden[::-1], dropout=dropout)

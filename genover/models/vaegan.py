@@ -6,17 +6,39 @@ also measured in the discriminator's feature space ("learned similarity").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from genover.models.base import TabularGenerator
+from genover.models.base import TabularGenerator, check_non_negative, with_settings
 from genover.models.components.critic import ConditionalCritic
 from genover.models.components.mixed import TabularLayout
-from genover.models.posterior import ConditionalVAEParts, check_posterior_settings
+from genover.models.posterior import (
+    ConditionalVAEParts,
+    KLSettings,
+    PosteriorSettings,
+    VAENetworkSettings,
+)
+from genover.training.modules import AdamSettings
 
 
+@dataclass(frozen=True)
+class VAEGANSettings(AdamSettings, PosteriorSettings, KLSettings, VAENetworkSettings):
+    """The VAEGAN's settings (see :class:`VAEGAN`): the weights of its loss terms and the
+    Gumbel-softmax temperature ``tau``."""
+
+    feature_weight: float = 1.0
+    nll_weight: float = 1.0
+    adversarial_weight: float = 1.0
+    tau: float = 0.2
+
+    def __post_init__(self) -> None:
+        _check(self.feature_weight, self.nll_weight, self.adversarial_weight, self.tau)
+        super().__post_init__()
+
+
+@with_settings(VAEGANSettings)
 class VAEGAN(ConditionalVAEParts, TabularGenerator):
     """Encoder q(z|x,y), decoder p(x|z,y) with the mixed head, discriminator D(x,y).
 
@@ -53,32 +75,14 @@ class VAEGAN(ConditionalVAEParts, TabularGenerator):
 
     monitor = ("val/loss", "min")
 
-    def __init__(
-        self,
-        layout: TabularLayout,
-        num_classes: int,
-        hidden: Sequence[int] = (256, 256),
-        latent_dim: int = 16,
-        class_dim: int = 16,
-        beta: float = 1.0,
-        kl_warmup_steps: int = 200,
-        feature_weight: float = 1.0,
-        nll_weight: float = 1.0,
-        adversarial_weight: float = 1.0,
-        tau: float = 0.2,
-        dropout: float = 0.0,
-        posterior_share: float = 0.0,
-        posterior_scale: float = 1.0,
-        lr: float = 1e-3,
-    ):
-        super().__init__(layout, num_classes)
-        _check(
-            feature_weight, nll_weight, adversarial_weight, tau, posterior_share, posterior_scale
-        )
-        self.save_hyperparameters(ignore=["layout"])
+    def __init__(self, layout: TabularLayout, num_classes: int, **settings):
+        super().__init__(layout, num_classes, **settings)
         self.automatic_optimization = False
-        self._build_vae(layout, num_classes, hidden, latent_dim, class_dim, dropout)
-        self.discriminator = ConditionalCritic(layout.dim, num_classes, hidden, class_dim, dropout)
+        self._build_vae(layout, num_classes)
+        net = self.settings
+        self.discriminator = ConditionalCritic(
+            layout.dim, num_classes, net.hidden, net.class_dim, net.dropout
+        )
 
     def _relaxed(self, out: torch.Tensor, noise: bool = True) -> torch.Tensor:
         """A decoder output as D sees it: Gumbel-softmax categories, and numerics drawn
@@ -155,20 +159,17 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-def _check(feature_weight, nll_weight, adversarial_weight, tau, posterior_share, posterior_scale):
+def _check(feature_weight, nll_weight, adversarial_weight, tau) -> None:
     """Reject settings that cannot train or sample, naming the fix."""
-    weights = {
-        "feature_weight": feature_weight,
-        "nll_weight": nll_weight,
-        "adversarial_weight": adversarial_weight,
-    }
-    negative = [f"{k}={v}" for k, v in weights.items() if v < 0]
-    if negative:
-        raise ValueError(f"VAEGAN weights must be >= 0; got {', '.join(negative)}.")
+    check_non_negative(
+        "VAEGAN weights",
+        feature_weight=feature_weight,
+        nll_weight=nll_weight,
+        adversarial_weight=adversarial_weight,
+    )
     if feature_weight == 0 and nll_weight == 0:
         raise ValueError(
             "VAEGAN needs a reconstruction term: set feature_weight > 0 or nll_weight > 0."
         )
     if tau <= 0:
         raise ValueError(f"tau={tau} is a Gumbel-softmax temperature: use tau > 0 (e.g. 0.2).")
-    check_posterior_settings(posterior_share, posterior_scale)

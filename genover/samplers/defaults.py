@@ -8,10 +8,10 @@ import inspect
 
 def signature_defaults(module_class) -> dict:
     """The keyword defaults of a module's constructor that ``model`` may set."""
-    skip = {"self", "layout", "num_classes", "lr"}
+    skip = {"layout", "num_classes", "lr"}
     return {
         k: p.default
-        for k, p in inspect.signature(module_class.__init__).parameters.items()
+        for k, p in inspect.signature(module_class).parameters.items()
         if k not in skip and p.default is not inspect.Parameter.empty
     }
 

@@ -341,7 +341,7 @@ class TorchOverSampler(BaseOverSampler):
     }
     _k_param = "k_neighbors"
 
-    def __init__(self, *, sampling_strategy, random_state, device, dtype, chunk_size):
+    def __init__(self, sampling_strategy, random_state, device, dtype, chunk_size):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.device = device
@@ -514,13 +514,7 @@ class TorchSMOTE(TorchOverSampler):
         dtype="float32",
         chunk_size=2**22,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            random_state=random_state,
-            device=device,
-            dtype=dtype,
-            chunk_size=chunk_size,
-        )
+        super().__init__(sampling_strategy, random_state, device, dtype, chunk_size)
         self.k_neighbors = k_neighbors
 
     def _plan(self, fit, code, n_samples):
@@ -560,13 +554,7 @@ class TorchBorderlineSMOTE(TorchOverSampler):
         dtype="float32",
         chunk_size=2**22,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            random_state=random_state,
-            device=device,
-            dtype=dtype,
-            chunk_size=chunk_size,
-        )
+        super().__init__(sampling_strategy, random_state, device, dtype, chunk_size)
         self.k_neighbors = k_neighbors
         self.m_neighbors = m_neighbors
         self.kind = kind
@@ -650,13 +638,7 @@ class TorchADASYN(TorchOverSampler):
         dtype="float32",
         chunk_size=2**22,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            random_state=random_state,
-            device=device,
-            dtype=dtype,
-            chunk_size=chunk_size,
-        )
+        super().__init__(sampling_strategy, random_state, device, dtype, chunk_size)
         self.n_neighbors = n_neighbors
 
     def _fit_resample(self, X, y):

@@ -6,6 +6,8 @@ per-batch device walk and each per-step ``self.log`` cost about a millisecond mo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from lightning import pytorch as pl
 
@@ -42,6 +44,20 @@ class EpochMeans:
 
 class LeanSteps(ResidentBatches, EpochMeans):
     """Both of the above, for every genover LightningModule."""
+
+
+@dataclass(frozen=True)
+class AdamSettings:
+    """A module's learning rate (a generator sampler sets it from its own ``lr``)."""
+
+    lr: float = 1e-3
+
+
+@dataclass(frozen=True)
+class AdamWSettings(AdamSettings):
+    """The learning rate and weight decay of :class:`TabularModule`'s AdamW."""
+
+    weight_decay: float = 1e-5
 
 
 class TabularModule(LeanSteps, pl.LightningModule):

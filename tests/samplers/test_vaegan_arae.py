@@ -32,7 +32,7 @@ def test_config_and_constructor_defaults_agree(compose_cfg, option):
     assert built.pop("random_state") == 0  # ${seed}
     model, trainer = built.pop("model"), built.pop("trainer")
     assert built == {key: defaults[key] for key in built}
-    signature = inspect.signature(cls.module_class.__init__).parameters.items()
+    signature = inspect.signature(cls.module_class).parameters.items()
     assert model == {
         name: list(p.default) if isinstance(p.default, tuple) else p.default
         for name, p in signature

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -23,19 +25,25 @@ class ResidualBlock(nn.Module):
         return h + self.net(h)
 
 
+@dataclass(frozen=True)
+class DenoiserSettings:
+    """The :class:`MLPDenoiser`'s width ``hidden``, its ``depth`` residual blocks, the size
+    ``time_dim`` of its time embedding and its ``dropout``."""
+
+    hidden: int = 256
+    depth: int = 3
+    time_dim: int = 64
+    dropout: float = 0.0
+
+
 class MLPDenoiser(nn.Module):
     """Predicts the noise in ``x_t``; class ``num_classes`` is the "no label" token (CFG)."""
 
-    def __init__(
-        self,
-        dim: int,
-        num_classes: int,
-        hidden: int = 256,
-        depth: int = 3,
-        time_dim: int = 64,
-        dropout: float = 0.0,
-    ):
+    def __init__(self, dim: int, num_classes: int, settings: DenoiserSettings | None = None):
         super().__init__()
+        settings = settings or DenoiserSettings()
+        hidden, depth, time_dim = settings.hidden, settings.depth, settings.time_dim
+        dropout = settings.dropout
         self.inp = nn.Linear(dim, hidden)
         self.time = nn.Sequential(SinusoidalTimeEmbedding(time_dim), nn.Linear(time_dim, hidden))
         self.label = nn.Embedding(num_classes + 1, hidden)
