@@ -15,6 +15,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import genover.experiment.config  # noqa: F401  (registers the `baselines` config group)
+from genover.cores import auto_threads, available_cores, resolve_n_jobs
 
 log = logging.getLogger("genover")
 CONFIG_PATH = "pkg://genover.conf"
@@ -54,38 +55,39 @@ def _fail(err: Exception, output_dir: Path, status: int = 2) -> None:
         raise JobFailed(output_dir, str(err)) from None  # the message says it all
 
 
-def auto_threads(cores: int, launcher: dict | None, load: float | None = None) -> int:
-    """Torch threads for one job: the launcher's ``cpus_per_task`` (submitit), else the
-    cores divided by the jobs it runs at once (``n_jobs``, joblib), else every core; never
-    more than the cores that the 1-minute ``load`` average leaves free (at least one), since
-    an intra-op thread that has to wait for a busy core slows the whole fit down."""
-    launcher = launcher or {}
-    if launcher.get("cpus_per_task"):
-        return max(1, int(launcher["cpus_per_task"]))
-    n_jobs = int(launcher.get("n_jobs") or 1)
-    share = max(1, cores // max(1, n_jobs))
-    if load is not None:
-        share = min(share, max(1, cores - int(load)))
-    return share
+def _launcher() -> dict | None:
+    """The sweep's launcher settings (``n_jobs``, ``cpus_per_task``), None for a single run."""
+    from omegaconf import OmegaConf
+
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN and "launcher" in hydra_cfg:
+        return OmegaConf.to_container(hydra_cfg.launcher, resolve=False)
+    return None
 
 
 def share_threads(threads: int | str = "auto") -> int:
-    """Give this job ``threads`` torch intra-op threads (``auto``: :func:`auto_threads`), so
-    that a 2-job sweep on 2 cores runs one thread per job instead of oversubscribing."""
+    """Give this job ``threads`` torch intra-op threads (``auto``: its share of the cores,
+    :func:`genover.cores.auto_threads`), so that a 2-job sweep on 2 cores runs one thread per
+    job instead of oversubscribing."""
     import torch
-    from omegaconf import OmegaConf
 
     if threads == "auto":
-        hydra_cfg = HydraConfig.get()
-        launcher = None
-        if hydra_cfg.mode == RunMode.MULTIRUN and "launcher" in hydra_cfg:
-            launcher = OmegaConf.to_container(hydra_cfg.launcher, resolve=False)
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-        threads = auto_threads(cores or 1, launcher, load)
+        threads = auto_threads(available_cores(), _launcher(), load)
     torch.set_num_threads(int(threads))
     log.debug("torch intra-op threads: %d", int(threads))
     return int(threads)
+
+
+def share_workers(cfg: DictConfig) -> int:
+    """Resolve the run's ``n_jobs`` (``auto``: its share of the cores, so a 2-job sweep on 2
+    cores runs one worker per job) and write the number into ``cfg``, which records it."""
+    from omegaconf import open_dict
+
+    n_jobs = resolve_n_jobs(cfg.get("n_jobs", 1), _launcher())
+    with open_dict(cfg):
+        cfg.n_jobs = n_jobs
+    return n_jobs
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
@@ -103,6 +105,7 @@ def experiment_app(cfg: DictConfig) -> float | None:
     try:
         validate_config(cfg)
         share_threads(cfg.get("threads", "auto"))
+        share_workers(cfg)
         done = completed_run(output_dir, cfg) if cfg.get("resume") else None
         if done is not None:
             log.info(

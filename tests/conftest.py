@@ -18,6 +18,9 @@ torch.set_num_threads(1)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TINY = ["data=synthetic:n300:d5:ir8", "folds=2", "repeats=1"]
+# A run's folds in this process (spies and monkeypatches see them; xdist shares the cores);
+# tests of worker processes ask for n_jobs=2 themselves.
+IN_PROCESS = ["n_jobs=1"]
 # Generators in tests: a few optimiser steps of a tiny network.
 FAST_GENERATOR = [
     "sampler.trainer.max_steps=4",
@@ -38,7 +41,11 @@ def compose_cfg():
         with initialize_config_module(config_module="genover.conf", version_base="1.3"):
             cfg = compose(
                 config_name=config_name,
-                overrides=[*(TINY if tiny else []), *overrides],
+                overrides=[
+                    *(IN_PROCESS if config_name == "config" else []),
+                    *(TINY if tiny else []),
+                    *overrides,
+                ],
                 return_hydra_config=True,
             )
         HydraConfig.instance().set_config(cfg)

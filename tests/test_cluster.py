@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genover.cli import auto_threads
+from genover.cores import auto_threads, resolve_n_jobs, worker_threads
 
 BIN = Path(sys.executable).parent
 FAST_CVAE = [
@@ -170,3 +170,35 @@ def test_auto_threads_leave_busy_cores_alone():
     assert auto_threads(8, None, load=3.0) == 5
     assert auto_threads(2, {"n_jobs": 2}, load=0.0) == 1
     assert auto_threads(16, {"cpus_per_task": 4}, load=15.0) == 4  # an allocation is ours
+
+
+def test_worker_processes_follow_the_launcher(monkeypatch):
+    monkeypatch.setattr("genover.cores.available_cores", lambda: 2)
+    assert resolve_n_jobs("auto") == 2  # a single run: every core
+    assert resolve_n_jobs("auto", {"n_jobs": 2}) == 1  # a 2-job sweep on 2 cores: no more
+    assert resolve_n_jobs("auto", {"cpus_per_task": 4}) == 4
+    assert resolve_n_jobs(3, {"n_jobs": 2}) == 3  # a number is the user's
+    assert worker_threads(1, 2) == 1 and worker_threads(4, 2) == 2 and worker_threads(8, 1) == 8
+
+
+def test_a_joblib_sweep_runs_each_job_in_one_process(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = _genover(
+        [
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            "experiment=debug",
+            "sampler=none,smote",
+            "baselines=[]",
+            "evaluation.plots=false",
+            "evaluation.threshold.tune=false",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        tmp_path,
+    )
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    cores = len(os.sched_getaffinity(0))
+    for job in ("0", "1"):
+        metrics = json.loads((sweep / job / "metrics.json").read_text())
+        assert metrics["runtime"] == {"n_jobs": max(1, cores // 2)}

@@ -216,6 +216,7 @@ def test_booster_configs_and_constructor_defaults_agree(compose_cfg, option):
         ("threads=0", r"threads=0 is not a thread count.*threads=1\) or threads=auto"),
         ("threads=-1", r"threads=-1 is not a thread count"),
         ("threads=abc", r"threads='abc' is not a thread count"),
+        ("n_jobs=0", r"n_jobs=0 is not a number of processes.*n_jobs=1\) or n_jobs=auto"),
         ("minority_cap=abc", r"minority_cap='abc': use a whole number.*minority_cap=20"),
         ("minority_cap=1", r"minority_cap=1: use a whole number of at least 2"),
         ("categorical=f0", r"categorical='f0' is not a list of columns; write categorical=\[f0\]"),

@@ -83,7 +83,9 @@ def test_same_seed_gives_byte_identical_metrics(compose_cfg, tmp_path):
 
 
 def test_end_to_end_outputs_on_a_keel_dataset(compose_cfg, tmp_path, caplog_info):
-    cfg = compose_cfg("data=keel:new_thyroid1", "folds=3", "sampler=adasyn", tiny=False)
+    cfg = compose_cfg(
+        "data=keel:new_thyroid1", "folds=3", "repeats=2", "sampler=adasyn", tiny=False
+    )
     result = run(cfg, output_dir=tmp_path)
     assert list(result["methods"]) == ["adasyn", "none", "smote"]
     for name, method in result["methods"].items():

@@ -95,7 +95,7 @@ def summarise(
 
 
 # Settings that change how a job runs, not what it computes.
-_RUNTIME_KEYS = ("resume", "threads", "hydra", "reuse")
+_RUNTIME_KEYS = ("resume", "threads", "n_jobs", "hydra", "reuse")
 # Settings added later whose default leaves the job what it was: dropped from the hash at that
 # default, so archived sweeps (benchmarks/*/runs.tar.gz) still resume.
 _NEUTRAL_TOP = {"synthetic_weight": 1.0}
@@ -124,7 +124,7 @@ def _hash_view(node):
 
 def config_hash(cfg: DictConfig) -> str:
     """SHA-256 of the job's resolved config, less the runtime-only keys (``resume``,
-    ``threads``, ``reuse``)."""
+    ``threads``, ``n_jobs``, ``reuse``)."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
     for key in _RUNTIME_KEYS:
         resolved.pop(key, None)

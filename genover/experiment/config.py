@@ -169,12 +169,13 @@ def _whole(value) -> bool:
 def validate_config(cfg: DictConfig) -> None:
     """Reject settings that cannot work before any data is read, naming the option, the value
     and a valid alternative (only the options present in ``cfg`` are checked)."""
-    threads = cfg.get("threads", "auto")
-    if threads != "auto" and not (_whole(threads) and threads >= 1):
-        raise ValueError(
-            f"threads={threads!r} is not a thread count: use a positive whole number "
-            "(e.g. threads=1) or threads=auto."
-        )
+    for key, what in (("threads", "a thread count"), ("n_jobs", "a number of processes")):
+        value = cfg.get(key, "auto")
+        if value != "auto" and not (_whole(value) and value >= 1):
+            raise ValueError(
+                f"{key}={value!r} is not {what}: use a positive whole number "
+                f"(e.g. {key}=1) or {key}=auto."
+            )
     cap = cfg.get("minority_cap")
     if cap is not None and not (_whole(cap) and cap >= 2):
         raise ValueError(

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import torch
 from omegaconf import DictConfig
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from genover.cores import resolve_n_jobs, worker_threads
 from genover.data import Dataset
 from genover.evaluation.metrics import align_proba, score_probabilities
 from genover.evaluation.quality import closeness, fold_quality, real_copy_share
@@ -34,6 +36,7 @@ from genover.experiment.config import (
     load_configured_dataset,
 )
 from genover.experiment.outcome import fold_outcome, synthetic_rows
+from genover.experiment.parallel import UnitResult, run_units
 from genover.experiment.reuse import FoldCache, dataset_digest, job_reuse, without_cap
 from genover.experiment.shared_fit import fit_fold
 from genover.experiment.threshold import tuned_thresholds
@@ -92,7 +95,7 @@ def evaluate_method(
     classifiers: dict | None = None,
     cache: FoldCache | None = None,
 ) -> MethodResult:
-    """Fit and score ``method`` on every fold.
+    """Fit and score ``method`` on every fold, in this process; its first error is raised.
 
     ``classifiers`` (name -> config, the run's own first; default the run's classifier
     alone) are all trained on the rows of one sampler fit per fold; with more than one,
@@ -100,22 +103,102 @@ def evaluate_method(
     the sampler and are taken once per fold. With a sweep's ``cache``, a fold another job
     already fitted on the same rows is read from it, and its outcomes say ``reused_from``.
     """
-    result = MethodResult()
-    start = time.perf_counter()
-    data = dataset_digest(dataset) if cache is not None else ""
-    for index, split in enumerate(splits):
-        compute = partial(score_fold, dataset, method, cfg, split, index, classifiers, log_dir)
-        if cache is None:
-            fold = compute()
-        else:
-            key = cache.key(cfg, data, method, index, *split)
-            fold, source = cache.fold(key, compute)
-            fold = reused_fold(fold, source) if source is not None else fold
-        result.add(fold)
+    folds = FoldRun(dataset, splits, cfg, classifiers, log_dir, cache)
+    results, failures = folds.evaluate([method], progress, n_jobs=1)
+    if method.name in failures:
+        raise failures[method.name].exception
+    return results[method.name]
+
+
+@dataclass
+class FoldRun:
+    """What every (method, fold) unit of a run shares: the data, the folds, the config, the
+    classifiers, where generators log and the sweep's fold cache."""
+
+    dataset: Dataset
+    splits: list
+    cfg: DictConfig
+    classifiers: dict | None = None
+    log_dir: Path | None = None
+    cache: FoldCache | None = None
+
+    def evaluate(
+        self, methods: list[Method], progress: FoldProgress | None = None, n_jobs: int = 1
+    ) -> tuple[dict[str, MethodResult], dict[str, UnitResult]]:
+        """Every method on every fold, ``n_jobs`` units at a time (the slow methods' folds
+        first, as listed); returns the results of the methods that succeeded and, of each
+        one that failed, its failed unit (the first fold's where several failed). A failed
+        method's remaining folds are not started. The numbers do not depend on ``n_jobs``."""
+        data = dataset_digest(self.dataset) if self.cache is not None else ""
+        task = partial(fold_unit, self, data)
+        failures: dict[str, UnitResult] = {}
+        units = (
+            (method, index)
+            for method in methods
+            for index in range(len(self.splits))
+            if method.name not in failures
+        )
+        done: dict[str, dict[int, UnitResult]] = {m.name: {} for m in methods}
+        threads = worker_threads(torch.get_num_threads(), n_jobs)
+        for unit in run_units(task, units, n_jobs, threads):
+            name = unit.method
+            if unit.error is not None:
+                _record_failure(failures, unit, self.dataset.name, progress, len(self.splits))
+            elif name not in failures:
+                done[name][unit.index] = unit
+                if progress is not None:
+                    progress.fold_done(name, unit.fold.synthetic_rows)
+        results = {m.name: method_result(done[m.name]) for m in methods if m.name not in failures}
+        return results, failures
+
+
+def _record_failure(failures: dict, unit: UnitResult, data: str, progress, folds: int) -> None:
+    """Keep ``unit``'s error as its method's (the earliest fold's, where several failed)."""
+    first = unit.method not in failures
+    if first or unit.index < failures[unit.method].index:
+        failures[unit.method] = unit
+    if first:
+        log.error("method %s failed on %s: %s", unit.method, data, unit.error)
         if progress is not None:
-            progress.fold_done(method.name, fold.synthetic_rows)
-    result.seconds = time.perf_counter() - start
+            progress.skip(unit.method, folds)
+
+
+def method_result(units: dict[int, UnitResult]) -> MethodResult:
+    """A method's results from its units, in fold order; its seconds are theirs summed."""
+    result = MethodResult()
+    for index in sorted(units):
+        unit = units[index]
+        result.add(reused_fold(unit.fold, unit.source) if unit.source is not None else unit.fold)
+        result.seconds += unit.seconds
     return result
+
+
+def fold_unit(folds: FoldRun, data: str, method: Method, index: int) -> UnitResult:
+    """Fold ``index`` of ``method``: read from the sweep's cache or fitted and scored
+    (:func:`score_fold`); a ``ValueError`` or ``RuntimeError`` is returned as its error."""
+    start = time.perf_counter()
+    train, test = folds.splits[index]
+    compute = partial(
+        score_fold,
+        folds.dataset,
+        method,
+        folds.cfg,
+        (train, test),
+        index,
+        folds.classifiers,
+        folds.log_dir,
+    )
+    out = UnitResult(method.name, index)
+    try:
+        if folds.cache is None:
+            out.fold = compute()
+        else:
+            key = folds.cache.key(folds.cfg, data, method, index, train, test)
+            out.fold, out.source = folds.cache.fold(key, compute)
+    except (ValueError, RuntimeError) as err:
+        out.error, out.exception = f"{type(err).__name__}: {err}", err
+    out.seconds = time.perf_counter() - start
+    return out
 
 
 def reused_fold(fold: FoldScores, source: dict) -> FoldScores:
@@ -288,18 +371,13 @@ def run(
         )
     out = Path(output_dir) if output_dir is not None else None
     log_dir = out / "tensorboard" / "generators" if out is not None else None
-    results, failures = {}, {}
+    n_jobs = min(resolve_n_jobs(cfg.get("n_jobs", 1)), len(methods) * len(splits))
+    folds = FoldRun(dataset, splits, cfg, classifiers, log_dir, cache)
     with FoldProgress(len(methods) * len(splits), dataset.name) as progress:
-        for method in methods:
-            try:
-                results[method.name] = evaluate_method(
-                    dataset, method, splits, cfg, log_dir, progress, classifiers, cache
-                )
-            except (ValueError, RuntimeError) as err:
-                log.error("method %s failed on %s: %s", method.name, dataset.name, err)
-                failures[method.name] = f"{type(err).__name__}: {err}"
-                progress.skip(method.name, len(splits))
+        results, failed = folds.evaluate(methods, progress, n_jobs)
+    failures = {name: unit.error for name, unit in failed.items()}
     payload = summarise(dataset, cfg, methods, results, failures, choices, list(classifiers))
+    payload["runtime"] = {"n_jobs": n_jobs}
     if cache is not None:
         uncapped = fold_splits(dataset, without_cap(cfg))
         payload["reuse"] = job_reuse(cfg, splits, uncapped, results)

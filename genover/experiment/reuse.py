@@ -9,7 +9,7 @@ fitting:
 
 - the job's config less ``minority_cap`` (whose only effect is which rows a fold keeps) and
   less the settings that change how a job runs, not what it computes (``resume``,
-  ``threads``, ``reuse``: the keys :func:`config_hash` leaves out);
+  ``threads``, ``n_jobs``, ``reuse``: the keys :func:`config_hash` leaves out);
 - the data's content, the method and its classifiers;
 - the fold's index (its seed), its kept training rows and its test rows.
 
